@@ -1,0 +1,41 @@
+"""``create_app(settings)``: wires the HTTP routes, middleware and the database engine."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from benhan import __version__
+from benhan.db.engine import make_engine
+from benhan.fhir.asgi import router as fhir_router
+from benhan.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Bệnh Án", version=__version__, lifespan=lifespan,
+                  description="Bệnh án điện tử — FHIR R4 EMR core for Vietnamese hospitals")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.include_router(fhir_router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers and the database is reachable."""
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    return app

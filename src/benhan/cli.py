@@ -1,0 +1,75 @@
+"""The ``benhan`` command: ``init``, ``serve``, ``db upgrade``.
+
+Command and option names are a stable contract for operators' scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from benhan.settings import Settings
+
+
+def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    from benhan.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print(f"Cơ sở dữ liệu sẵn sàng / database ready: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from benhan.db.migrate import current_revision, upgrade
+
+    upgrade(settings.database_url, args.revision)
+    print(f"schema revision: {current_revision(settings.database_url)}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    print(f"Bệnh Án đang chạy tại / serving at http://{args.host}:{args.port}  (FHIR: /fhir)")
+    uvicorn.run("benhan.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password (never print secrets)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="benhan", description="Bệnh Án — bệnh án điện tử / EMR (FHIR R4)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create or upgrade the database / tạo hoặc nâng cấp CSDL")
+    init.set_defaults(func=_cmd_init)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API / chạy máy chủ")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_cmd_serve)
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply schema migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=_cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args, Settings.from_env()) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

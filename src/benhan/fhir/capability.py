@@ -1,0 +1,87 @@
+"""The CapabilityStatement, generated from what is really implemented (never a hand list).
+
+Resource types come from the R4 StructureDefinitions, search parameters from the registry built
+on the official SearchParameter definitions, operations from the operation routing table.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from benhan import __version__
+
+from . import definitions
+from .searchparams import search_params
+
+INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance", "history-type",
+                "create", "search-type")
+_OPERATION_DEFS = {
+    "validate": "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+    "meta": "http://hl7.org/fhir/OperationDefinition/Resource-meta",
+    "meta-add": "http://hl7.org/fhir/OperationDefinition/Resource-meta-add",
+    "meta-delete": "http://hl7.org/fhir/OperationDefinition/Resource-meta-delete",
+    "everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+}
+
+
+def capability_statement(base_url: str) -> dict[str, Any]:
+    statement = dict(_statement())
+    statement["implementation"] = {"description": "Bệnh Án FHIR R4 server", "url": base_url}
+    return statement
+
+
+@lru_cache(maxsize=1)
+def _statement() -> dict[str, Any]:
+    from .operations import OPERATIONS, TYPE_RESTRICTIONS
+
+    resources = []
+    for rtype in sorted(definitions.resource_types()):
+        params = search_params(rtype)
+        supported = [p for p in params.values() if _is_supported(p)]
+        ref_params = sorted(p.code for p in supported if p.type == "reference")
+        entry: dict[str, Any] = {
+            "type": rtype,
+            "profile": f"http://hl7.org/fhir/StructureDefinition/{rtype}",
+            "interaction": [{"code": code} for code in INTERACTIONS],
+            "versioning": "versioned-update",
+            "readHistory": True,
+            "updateCreate": True,
+            "conditionalCreate": True,
+            "conditionalRead": "not-supported",
+            "conditionalUpdate": True,
+            "conditionalDelete": "single",
+            "referencePolicy": ["literal", "logical", "resolves", "local"],
+            "searchInclude": ["*", *(f"{rtype}:{c}" for c in ref_params)],
+            "searchRevInclude": ["*"],
+            "searchParam": [
+                {"name": p.code, "definition": p.url, "type": p.type} for p in sorted(supported, key=lambda p: p.code)
+            ],
+        }
+        ops = [{"name": name, "definition": _OPERATION_DEFS[name]} for name, (_, levels) in OPERATIONS.items()
+               if ("type" in levels or "instance" in levels) and TYPE_RESTRICTIONS.get(name, rtype) == rtype]
+        if ops:
+            entry["operation"] = ops
+        resources.append(entry)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-22",
+        "publisher": "Bệnh Án",
+        "kind": "instance",
+        "software": {"name": "Bệnh Án", "version": __version__},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json"],
+        "rest": [{
+            "mode": "server",
+            "resource": resources,
+            "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "search-system"},
+                            {"code": "history-system"}],
+            "operation": [{"name": "meta", "definition": _OPERATION_DEFS["meta"]}],
+        }],
+    }
+
+
+def _is_supported(param: Any) -> bool:
+    return param.type != "special" and getattr(param, "supported", True)

@@ -1,0 +1,26 @@
+"""Time for the store: integer microseconds since the Unix epoch (UTC), and FHIR instants."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], int]
+
+
+def system_clock() -> int:
+    """Now, in microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+def to_instant(us: int) -> str:
+    """Microseconds -> FHIR instant with millisecond precision, e.g. ``2026-11-22T08:00:00.123Z``."""
+    dt = datetime.fromtimestamp(us / 1_000_000, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def to_http_date(us: int) -> str:
+    """Microseconds -> RFC 7231 HTTP date (for Last-Modified)."""
+    dt = datetime.fromtimestamp(us / 1_000_000, UTC)
+    return dt.strftime("%a, %d %b %Y %H:%M:%S GMT")

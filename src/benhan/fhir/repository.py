@@ -1,0 +1,444 @@
+"""The one write path and the reads of the FHIR store.
+
+Every change goes validate -> assign id/meta -> extract index rows -> write current row, history
+version and index rows, all inside the caller's database transaction. A :class:`Repository` is
+made per request around one connection; bundles share one repository so a whole transaction
+commits or rolls back together.
+
+Writes are buffered and flushed in bulk (one statement per table) before any read, which is what
+makes large transaction bundles fast; referential integrity is checked at flush time (or at the
+end of a transaction bundle, so entries may point at each other in any order).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpatch
+import orjson
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from benhan.db import schema as s
+
+from . import definitions, validation
+from .clock import Clock, system_clock, to_instant
+from .errors import FhirError, Issue, invalid, not_found
+from .indexing import IndexRows, extract_index
+from .references import LocalRef, local_references
+
+ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One stored version of a resource, content as JSON text."""
+
+    pk: int
+    type: str
+    id: str
+    version: int
+    last_updated: int
+    deleted: bool
+    content: str
+
+    def resource(self) -> dict[str, Any]:
+        return orjson.loads(self.content)
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """Outcome of a write: HTTP status and the version now current (None for no-op deletes)."""
+
+    status: int
+    stored: Stored | None
+    created: bool = False
+
+
+@dataclass(slots=True)
+class _Pending:
+    pk: int | None
+    type: str
+    id: str
+    version: int
+    last_updated: int
+    deleted: bool
+    method: str
+    content: str
+    index: IndexRows | None
+    refs: list[LocalRef] = field(default_factory=list)
+
+
+def parse_etag(value: str) -> int | None:
+    """``W/"3"`` or ``"3"`` -> 3 (None when not a version tag)."""
+    v = value.strip()
+    if v.startswith("W/"):
+        v = v[2:]
+    v = v.strip('"')
+    return int(v) if v.isdigit() else None
+
+
+def check_id(rid: str, expression: str = "id") -> None:
+    if not (1 <= len(rid) <= 64) or not set(rid) <= ID_CHARS:
+        raise invalid("Định danh (id) không hợp lệ", f"Invalid resource id '{rid[:70]}'", expression)
+
+
+class Repository:
+    """Reads and writes FHIR resources on one connection (inside the caller's transaction)."""
+
+    def __init__(self, conn: Connection, *, base_url: str = "", clock: Clock = system_clock,
+                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+        self.conn = conn
+        self.base_url = base_url
+        self.clock = clock
+        self.new_id = new_id
+        self._pending: list[_Pending] = []
+        self._pending_keys: set[tuple[str, str]] = set()
+        self.defer_integrity = False  # set by transaction bundles: check references once, at the end
+        self._deferred_refs: list[LocalRef] = []
+
+    # ---------------------------------------------------------------- reads
+
+    def read(self, rtype: str, rid: str) -> Stored:
+        """Current version; 404 if never existed, 410 if deleted."""
+        stored = self.current(rtype, rid)
+        if stored is None:
+            raise not_found(rtype, rid)
+        if stored.deleted:
+            raise FhirError.one(410, "deleted", f"{rtype}/{rid} đã bị xoá", f"{rtype}/{rid} has been deleted")
+        return stored
+
+    def current(self, rtype: str, rid: str) -> Stored | None:
+        """The current row, deleted or not, or None."""
+        self.flush()
+        r = s.resource
+        row = self.conn.execute(
+            select(r.c.pk, r.c.type, r.c.id, r.c.version, r.c.last_updated, r.c.deleted, r.c.content)
+            .where(r.c.type == rtype, r.c.id == rid)
+        ).first()
+        return Stored(*row) if row else None
+
+    def vread(self, rtype: str, rid: str, version: str) -> Stored:
+        self.flush()
+        if not version.isdigit():
+            raise not_found(rtype, f"{rid}/_history/{version}")
+        v = s.resource_version
+        row = self.conn.execute(
+            select(v.c.res_pk, v.c.type, v.c.id, v.c.version, v.c.last_updated, v.c.deleted, v.c.content)
+            .where(v.c.type == rtype, v.c.id == rid, v.c.version == int(version))
+        ).first()
+        if row is None:
+            raise not_found(rtype, f"{rid}/_history/{version}")
+        stored = Stored(*row)
+        if stored.deleted:
+            raise FhirError.one(410, "deleted", f"Phiên bản {version} là bản xoá",
+                                f"Version {version} of {rtype}/{rid} is a deletion")
+        return stored
+
+    def exists(self, refs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of ``(type, id)`` exist and are not deleted."""
+        self.flush()
+        by_type: dict[str, set[str]] = {}
+        for t, i in refs:
+            by_type.setdefault(t, set()).add(i)
+        found: set[tuple[str, str]] = set()
+        r = s.resource
+        for t, ids in by_type.items():
+            id_list = sorted(ids)
+            for start in range(0, len(id_list), 500):
+                chunk = id_list[start:start + 500]
+                rows = self.conn.execute(
+                    select(r.c.id).where(r.c.type == t, r.c.id.in_(chunk), r.c.deleted.is_(False))
+                )
+                found.update((t, row[0]) for row in rows)
+        return found
+
+    # ---------------------------------------------------------------- writes
+
+    def create(self, resource: dict[str, Any], *, rtype: str | None = None,
+               if_none_exist: str | None = None, rid: str | None = None) -> WriteResult:
+        """Create with a server-assigned id (or ``rid`` for transaction-assigned ids).
+
+        ``If-None-Exist`` makes it conditional: one match returns it (200), several give 412.
+        """
+        rtype = rtype or resource.get("resourceType")
+        self._check_type(resource, rtype)
+        if if_none_exist is not None:
+            matches = self.find(rtype, if_none_exist)
+            if len(matches) == 1:
+                return WriteResult(200, self.read(rtype, matches[0]))
+            if len(matches) > 1:
+                raise _precondition(f"If-None-Exist khớp {len(matches)} tài nguyên",
+                                    f"If-None-Exist matched {len(matches)} resources")
+        return self._write(rtype, rid or self.new_id(), resource, previous=None, method="POST")
+
+    def update(self, rtype: str, rid: str, resource: dict[str, Any], *, if_match: str | None = None) -> WriteResult:
+        """Update, or create with the client's id when the resource does not exist (update-as-create)."""
+        self._check_type(resource, rtype)
+        check_id(rid)
+        body_id = resource.get("id")
+        if body_id is None:
+            raise invalid("Tài nguyên phải có id khi cập nhật", "Resource id is required for update",
+                          f"{rtype}.id")
+        if body_id != rid:
+            raise invalid(f"id trong nội dung ({body_id}) khác id trên URL ({rid})",
+                          f"Resource id '{body_id}' does not match the URL id '{rid}'", f"{rtype}.id")
+        previous = self.current(rtype, rid)
+        self._check_if_match(previous, if_match)
+        return self._write(rtype, rid, resource, previous=previous, method="PUT")
+
+    def conditional_update(self, rtype: str, query: str, resource: dict[str, Any]) -> WriteResult:
+        """``PUT Type?query``: no match creates, one match updates it, several give 412."""
+        self._check_type(resource, rtype)
+        matches = self.find(rtype, query)
+        if len(matches) > 1:
+            raise _precondition(f"Điều kiện khớp {len(matches)} tài nguyên",
+                                f"Conditional update matched {len(matches)} resources")
+        body_id = resource.get("id")
+        if not matches:
+            if body_id is not None:
+                check_id(body_id)
+                if self.current(rtype, body_id) is not None:
+                    raise _precondition("id trong nội dung đã tồn tại nhưng không khớp điều kiện",
+                                        "The body id exists but does not match the condition")
+                return self._write(rtype, body_id, resource, previous=None, method="PUT")
+            return self._write(rtype, self.new_id(), resource, previous=None, method="PUT")
+        rid = matches[0]
+        if body_id is not None and body_id != rid:
+            raise invalid("id trong nội dung khác tài nguyên khớp điều kiện",
+                          "Body id does not match the resource found by the condition", f"{rtype}.id")
+        resource = {**resource, "id": rid}
+        return self._write(rtype, rid, resource, previous=self.current(rtype, rid), method="PUT")
+
+    def patch(self, rtype: str, rid: str, operations: Any, *, if_match: str | None = None) -> WriteResult:
+        """JSON Patch (RFC 6902) of the current version; the result is validated like any update."""
+        previous = self.read(rtype, rid)
+        self._check_if_match(previous, if_match)
+        if not isinstance(operations, list):
+            raise invalid("JSON Patch phải là một mảng thao tác", "A JSON Patch must be an array of operations")
+        try:
+            patched = jsonpatch.JsonPatch(operations).apply(previous.resource())
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+            raise FhirError.one(422, "processing", f"Không áp dụng được JSON Patch: {exc}",
+                                f"JSON Patch could not be applied: {exc}") from exc
+        if not isinstance(patched, dict) or patched.get("resourceType") != rtype or patched.get("id") != rid:
+            raise FhirError.one(422, "processing", "Patch không được đổi resourceType hoặc id",
+                                "A patch may not change resourceType or id")
+        return self._write(rtype, rid, patched, previous=previous, method="PATCH")
+
+    def delete(self, rtype: str, rid: str, *, if_match: str | None = None) -> WriteResult:
+        """Write a tombstone version; deleting what is absent or already deleted is a no-op (204)."""
+        previous = self.current(rtype, rid)
+        self._check_if_match(previous, if_match)
+        if previous is None or previous.deleted:
+            return WriteResult(204, previous)
+        now = self._next_time(previous)
+        version = previous.version + 1
+        tombstone = {"resourceType": rtype, "id": rid,
+                     "meta": {"versionId": str(version), "lastUpdated": to_instant(now)}}
+        pending = _Pending(previous.pk, rtype, rid, version, now, True, "DELETE",
+                           orjson.dumps(tombstone).decode(), None)
+        self._enqueue(pending)
+        self.flush_if_not_deferred()
+        return WriteResult(204, Stored(previous.pk, rtype, rid, version, now, True, pending.content))
+
+    def conditional_delete(self, rtype: str, query: str) -> WriteResult:
+        matches = self.find(rtype, query)
+        if len(matches) > 1:
+            raise _precondition(f"Điều kiện xoá khớp {len(matches)} tài nguyên",
+                                f"Conditional delete matched {len(matches)} resources")
+        if not matches:
+            return WriteResult(204, None)
+        return self.delete(rtype, matches[0])
+
+    def find(self, rtype: str, query: str) -> list[str]:
+        """Ids matching a search query string (for conditional interactions)."""
+        from .search import find_ids
+
+        self.flush()
+        return find_ids(self.conn, rtype, query)
+
+    # ---------------------------------------------------------------- internals
+
+    def _check_type(self, resource: Any, rtype: str | None) -> None:
+        if not isinstance(resource, dict):
+            raise invalid("Nội dung phải là một tài nguyên FHIR (JSON object)", "Body must be a FHIR resource")
+        if not rtype or not definitions.is_resource_type(rtype):
+            raise FhirError.one(404, "not-supported", f"Loại tài nguyên không được hỗ trợ: {rtype}",
+                                f"Unknown resource type '{rtype}'")
+        if resource.get("resourceType") != rtype:
+            raise invalid(f"resourceType phải là {rtype}",
+                          f"resourceType '{resource.get('resourceType')}' does not match '{rtype}'",
+                          "resourceType")
+
+    def _check_if_match(self, previous: Stored | None, if_match: str | None) -> None:
+        if if_match is None:
+            return
+        wanted = parse_etag(if_match)
+        if previous is None or previous.deleted or wanted != previous.version:
+            current = "none" if previous is None else str(previous.version)
+            raise FhirError.one(412, "conflict",
+                                f"Phiên bản đã thay đổi (If-Match {if_match}, hiện tại {current})",
+                                f"Version conflict: If-Match {if_match}, current version {current}")
+
+    def _next_time(self, previous: Stored | None) -> int:
+        now = self.clock()
+        if previous is not None and now <= previous.last_updated:
+            now = previous.last_updated + 1
+        return now
+
+    def _write(self, rtype: str, rid: str, resource: dict[str, Any], *, previous: Stored | None,
+               method: str) -> WriteResult:
+        check_id(rid)
+        if (rtype, rid) in self._pending_keys:
+            raise FhirError.one(400, "duplicate", f"{rtype}/{rid} được ghi hai lần trong cùng giao dịch",
+                                f"{rtype}/{rid} is written twice in one transaction")
+        resource = dict(resource)
+        resource["id"] = rid
+        meta = dict(resource.get("meta") or {})
+        meta.pop("versionId", None)
+        meta.pop("lastUpdated", None)
+        if meta:
+            resource["meta"] = meta
+        else:
+            resource.pop("meta", None)
+        validation.validate_resource(resource, resource_type=rtype)
+        now = self._next_time(previous)
+        version = previous.version + 1 if previous is not None else 1
+        resource["meta"] = {"versionId": str(version), "lastUpdated": to_instant(now), **meta}
+        # Keep resourceType and id first, as clients and people reading JSON expect.
+        ordered = {"resourceType": rtype, "id": rid, "meta": resource["meta"]}
+        ordered.update((k, v) for k, v in resource.items() if k not in ordered)
+        content = orjson.dumps(ordered).decode()
+        refs = local_references(ordered, self.base_url, definitions.is_resource_type)
+        pending = _Pending(previous.pk if previous else None, rtype, rid, version, now, False, method,
+                           content, extract_index(ordered), refs)
+        self._enqueue(pending)
+        self.flush_if_not_deferred()
+        created = previous is None or previous.deleted
+        return WriteResult(201 if created else 200,
+                           Stored(pending.pk or 0, rtype, rid, version, now, False, content), created)
+
+    def _enqueue(self, pending: _Pending) -> None:
+        self._pending.append(pending)
+        self._pending_keys.add((pending.type, pending.id))
+
+    def discard_pending(self) -> None:
+        """Forget buffered writes (their savepoint was rolled back)."""
+        self._pending.clear()
+        self._pending_keys.clear()
+
+    def flush_if_not_deferred(self) -> None:
+        if not self.defer_integrity:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write all buffered versions in bulk, then check the references they make."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self._pending_keys.clear()
+        try:
+            self._write_rows(pending)
+        except IntegrityError as exc:
+            raise FhirError.one(409, "conflict", "Xung đột ghi đồng thời, hãy thử lại",
+                                "Concurrent write conflict; retry the request") from exc
+        refs = [ref for p in pending for ref in p.refs]
+        if self.defer_integrity:
+            self._deferred_refs.extend(refs)
+        else:
+            self._check_references(refs)
+
+    def check_deferred_references(self) -> None:
+        """End of a transaction bundle: every local reference must now resolve."""
+        self.flush()
+        refs, self._deferred_refs = self._deferred_refs, []
+        self._check_references(refs)
+
+    def _check_references(self, refs: Sequence[LocalRef]) -> None:
+        if not refs:
+            return
+        found = self.exists((r.type, r.id) for r in refs)
+        missing = [r for r in refs if (r.type, r.id) not in found]
+        if missing:
+            raise FhirError(400, [
+                Issue("not-found", f"Tham chiếu tới tài nguyên không tồn tại: {r.type}/{r.id}",
+                      f"Reference to a resource that does not exist on this server: {r.type}/{r.id}",
+                      r.expression)
+                for r in missing
+            ])
+
+    def _write_rows(self, pending: list[_Pending]) -> None:
+        r = s.resource
+        new = [p for p in pending if p.pk is None]
+        if new:
+            result = self.conn.execute(
+                insert(r).returning(r.c.pk, sort_by_parameter_order=True),
+                [{"type": p.type, "id": p.id, "version": p.version, "last_updated": p.last_updated,
+                  "deleted": p.deleted, "content": p.content} for p in new],
+            )
+            for p, row in zip(new, result.all(), strict=True):
+                p.pk = row[0]
+        changed = [p for p in pending if p not in new]
+        if changed:
+            self.conn.execute(
+                update(r).where(r.c.pk == _bind("b_pk")).values(
+                    version=_bind("b_version"), last_updated=_bind("b_last_updated"),
+                    deleted=_bind("b_deleted"), content=_bind("b_content")),
+                [{"b_pk": p.pk, "b_version": p.version, "b_last_updated": p.last_updated,
+                  "b_deleted": p.deleted, "b_content": p.content} for p in changed],
+            )
+            stale = [p.pk for p in changed]
+            for table in (*s.INDEX_TABLES.values(), s.compartment):
+                for start in range(0, len(stale), 500):
+                    self.conn.execute(delete(table).where(table.c.res_pk.in_(stale[start:start + 500])))
+        self.conn.execute(insert(s.resource_version), [
+            {"res_pk": p.pk, "version": p.version, "type": p.type, "id": p.id, "last_updated": p.last_updated,
+             "deleted": p.deleted, "method": p.method, "content": p.content} for p in pending
+        ])
+        self._write_index(pending)
+
+    def _write_index(self, pending: list[_Pending]) -> None:
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        comps: list[dict[str, Any]] = []
+        for p in pending:
+            if p.index is None:
+                continue
+            for kind, rows in p.index.rows.items():
+                bucket = by_kind.setdefault(kind, [])
+                for row in rows:
+                    bucket.append({**row, "res_pk": p.pk, "res_type": p.type})
+            comps.extend({"res_pk": p.pk, "res_type": p.type, "comp_type": ct, "comp_id": cid}
+                         for ct, cid in p.index.compartments)
+        for kind, rows in by_kind.items():
+            if rows:
+                self.conn.execute(insert(s.INDEX_TABLES[kind]), _uniform(rows))
+        if comps:
+            self.conn.execute(insert(s.compartment), comps)
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """executemany needs every row to carry the same keys; fill the absent ones with None."""
+    keys: set[str] = set()
+    for row in rows:
+        keys.update(row)
+    keys.add("grp")
+    return [row if len(row) == len(keys) else {k: row.get(k, 0 if k == "grp" else None) for k in keys}
+            for row in rows]
+
+
+def _precondition(vi: str, en: str) -> FhirError:
+    return FhirError.one(412, "multiple-matches", vi, en)

@@ -1,0 +1,56 @@
+"""Runtime settings, read once from ``BENHAN_*`` environment variables.
+
+The names are a stable contract: operators' scripts and our own checks rely on them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url() -> str:
+    """SQLite file under ``./var/`` (the embedded default)."""
+    return f"sqlite:///{Path('var') / 'benhan.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All configuration of one Bệnh Án process."""
+
+    database_url: str = field(default_factory=default_database_url)
+    # Public base URL of the FHIR endpoint (e.g. https://emr.bv.vn/fhir); derived from the request if empty.
+    base_url: str = ""
+    max_bundle_bytes: int = 10 * 1024 * 1024
+    max_resource_bytes: int = 2 * 1024 * 1024
+    default_page_size: int = 20
+    max_page_size: int = 1000
+    demo: bool = False
+    sql_echo: bool = False
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Build settings from the process environment."""
+        return cls(
+            database_url=os.environ.get("BENHAN_DATABASE_URL") or default_database_url(),
+            base_url=os.environ.get("BENHAN_BASE_URL", "").rstrip("/"),
+            max_bundle_bytes=_env_int("BENHAN_MAX_BUNDLE_BYTES", 10 * 1024 * 1024),
+            max_resource_bytes=_env_int("BENHAN_MAX_RESOURCE_BYTES", 2 * 1024 * 1024),
+            default_page_size=_env_int("BENHAN_DEFAULT_PAGE_SIZE", 20),
+            max_page_size=_env_int("BENHAN_MAX_PAGE_SIZE", 1000),
+            demo=_env_bool("BENHAN_DEMO", False),
+            sql_echo=_env_bool("BENHAN_SQL_ECHO", False),
+        )
