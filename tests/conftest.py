@@ -70,3 +70,51 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[FhirClient]:
+    """A FHIR client talking to a fresh app (on each backend) through the real ASGI stack."""
+    from starlette.testclient import TestClient
+
+    from benhan.app import create_app
+    from benhan.settings import Settings
+
+    app = create_app(Settings(database_url=database_url, base_url="http://testserver/fhir"))
+    with TestClient(app) as http:
+        yield FhirClient(http)
+
+
+class FhirClient:
+    """Small helper over the HTTP client: JSON in, (status, body, headers) out."""
+
+    def __init__(self, http) -> None:  # type: ignore[no-untyped-def]
+        self.http = http
+
+    def request(self, method: str, path: str, body=None, headers=None, **kw):  # type: ignore[no-untyped-def]
+        import orjson
+
+        hdrs = {"Content-Type": "application/fhir+json", **(headers or {})}
+        content = orjson.dumps(body) if body is not None and not isinstance(body, (bytes, str)) else body
+        return self.http.request(method, f"/fhir/{path.lstrip('/')}", content=content, headers=hdrs, **kw)
+
+    def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body=None, **kw):  # type: ignore[no-untyped-def]
+        return self.request("POST", path, body, **kw)
+
+    def put(self, path: str, body=None, **kw):  # type: ignore[no-untyped-def]
+        return self.request("PUT", path, body, **kw)
+
+    def patch(self, path: str, body=None, **kw):  # type: ignore[no-untyped-def]
+        hdrs = {"Content-Type": "application/json-patch+json", **kw.pop("headers", {})}
+        return self.request("PATCH", path, body, headers=hdrs, **kw)
+
+    def delete(self, path: str, **kw):  # type: ignore[no-untyped-def]
+        return self.request("DELETE", path, **kw)
+
+    def create(self, resource: dict) -> dict:  # type: ignore[type-arg]
+        resp = self.post(resource["resourceType"], resource)
+        assert resp.status_code == 201, resp.text
+        return resp.json()

@@ -1,0 +1,201 @@
+"""The search interaction: parse, compile to one SELECT, page, include, count, build the Bundle.
+
+Statements per search, whatever the page size: one for the page (ids and content together), one
+per include level, and at most one count. ``_total`` defaults to a *bounded* count: the total is
+exact and free when the page is not full, otherwise counted up to :data:`ESTIMATE_CAP` matches and
+left out above that (ask ``_total=accurate`` for an exact total on large results; ``none`` skips
+the count altogether).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+
+from benhan.db import schema as s
+
+from ..clock import system_clock
+from ..definitions import is_resource_type
+from ..errors import FhirError, Issue
+from . import includes as inc
+from .bundle import entries, searchset
+from .filters import compile_criteria
+from .paging import links, parse_page
+from .problems import bad_value, ignored, unknown_param
+from .query import RESULT_PARAMS, criteria
+from .registry import lookup_all
+from .shaping import parse_shape
+from .sorting import order_by
+from .sql import Context, exists_in
+
+ESTIMATE_CAP = 1000
+TOTAL_MODES = frozenset({"none", "estimate", "accurate"})
+_QUIET = frozenset({"_format", "_pretty", "_type"})
+
+
+def _unknown_type(rtype: str) -> FhirError:
+    return FhirError.one(404, "not-supported", f"Loại tài nguyên không được hỗ trợ: {rtype}",
+                         f"Unknown resource type '{rtype}'")
+
+
+def _types_param(params: list[tuple[str, str]]) -> list[str] | None:
+    types: list[str] | None = None
+    for name, value in params:
+        if name != "_type":
+            continue
+        types = types or []
+        for t in value.split(","):
+            t = t.strip()
+            if not is_resource_type(t):
+                raise bad_value("_type", value, f"{t} không phải loại tài nguyên", f"'{t}' is not a resource type")
+            if t not in types:
+                types.append(t)
+    return types
+
+
+def build_where(conn: Connection, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
+                strict: bool, warnings: list[Issue], compartment: tuple[str, str] | None = None,
+                now: int | None = None) -> tuple[list[ColumnElement[bool]], Context, list[str] | None]:
+    """WHERE conditions on ``resource`` for the filter parameters, the context, and the types searched."""
+    r = s.resource
+    ctx = Context(r, resource_type, conn.dialect.name, base_url, now if now is not None else system_clock(),
+                  strict, warnings)
+    where: list[ColumnElement[bool]] = [r.c.deleted.is_(False)]
+    types = _types_param(params)
+    crit = [(c.raw_name, c.name, c.values) for c in criteria(params) if c.raw_name not in _QUIET]
+    if resource_type is not None:
+        if not is_resource_type(resource_type):
+            raise _unknown_type(resource_type)
+        where.append(r.c.type == resource_type)
+        if types is not None:
+            where.append(r.c.type.in_(types))
+        where += compile_criteria(ctx, crit)
+    elif types:
+        known = []
+        for raw, name, values in crit:
+            if name.has is None and name.code not in ("_id", "_lastUpdated") and lookup_all(types, name.code) is None:
+                unknown_param(ctx, raw, ",".join(types))
+            else:
+                known.append((raw, name, values))
+        per_type = [and_(r.c.type == t, *compile_criteria(_for_type(ctx, t), known)) for t in types]
+        where.append(or_(*per_type) if len(per_type) > 1 else per_type[0])
+    else:
+        where += compile_criteria(ctx, crit)
+    if compartment is not None:
+        c = s.compartment
+        conds = [c.c.res_pk == r.c.pk, c.c.comp_type == compartment[0], c.c.comp_id == compartment[1]]
+        if resource_type is not None:
+            conds.append(c.c.res_type == resource_type)
+        where.append(exists_in(c, *conds))
+    return where, ctx, types
+
+
+def _for_type(ctx: Context, rtype: str) -> Context:
+    return Context(ctx.res, rtype, ctx.dialect, ctx.base_url, ctx.now, ctx.strict, ctx.warnings, ctx.depth,
+                   ctx.aliases)
+
+
+def find_ids(conn: Connection, resource_type: str, query: str) -> list[str]:
+    """Ids of the resources matching ``query`` (conditional create/update/delete).
+
+    Always strict: ignoring an unknown parameter here could update or delete the wrong resource.
+    """
+    params = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    where, _, _ = build_where(conn, resource_type, params, base_url="", strict=True, warnings=[])
+    r = s.resource
+    return [row[0] for row in conn.execute(select(r.c.id).where(*where).order_by(r.c.pk))]
+
+
+def search(conn: Connection, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
+           default_count: int = 20, max_count: int = 1000, strict: bool = False,
+           compartment: tuple[str, str] | None = None, now: int | None = None) -> dict[str, Any]:
+    """A FHIR searchset Bundle for ``params`` (decoded query pairs, in order)."""
+    warnings: list[Issue] = []
+    _check_result_params(params, warnings, strict)
+    where, ctx, types = build_where(conn, resource_type, params, base_url=base_url, strict=strict,
+                                    warnings=warnings, compartment=compartment, now=now)
+    page = parse_page(params, default_count, max_count)
+    shape = parse_shape(params)
+    total_mode = _total_mode(params)
+    specs = inc.parse_includes(params, warnings, strict)
+    sort_values = [v for k, v in params if k == "_sort"]
+    sort_types = [resource_type] if resource_type else types
+    r = s.resource
+    if page.snapshot is not None:
+        where.append(r.c.pk <= page.snapshot)
+
+    rows: list[inc.Row] = []
+    has_next = False
+    snapshot = page.snapshot
+    count_only = shape.summary == "count" or page.count == 0
+    if not count_only:
+        snap_col = select(func.max(s.resource.c.pk)).scalar_subquery() if snapshot is None else None
+        cols = [r.c.pk, r.c.type, r.c.id, r.c.content] + ([snap_col] if snap_col is not None else [])
+        stmt = (select(*cols).where(*where).order_by(*order_by(ctx, sort_types, sort_values))
+                .limit(page.count + 1).offset(page.offset))
+        result = conn.execute(stmt).all()
+        has_next = len(result) > page.count
+        result = result[:page.count]
+        if result and snapshot is None:
+            snapshot = result[0][4]
+        rows = [inc.Row(row[0], row[1], row[2], row[3]) for row in result]
+
+    total = _total(conn, where, total_mode, page.offset, rows, has_next, count_only)
+    included = inc.resolve(conn, specs, rows, warnings, base_url=base_url) if specs else []
+    entry = [] if shape.summary == "count" else (
+        entries(base_url, rows, "match", shape) + entries(base_url, included, "include", shape))
+    path = _path(base_url, resource_type, compartment)
+    return searchset(total=total, links=links(path, params, page, has_next=has_next, snapshot=snapshot),
+                     entry=entry, warnings=warnings)
+
+
+def _path(base_url: str, resource_type: str | None, compartment: tuple[str, str] | None) -> str:
+    parts = [base_url]
+    if compartment is not None:
+        parts += [compartment[0], compartment[1]]
+    if resource_type is not None:
+        parts.append(resource_type)
+    return "/".join(parts)
+
+
+def _total_mode(params: list[tuple[str, str]]) -> str | None:
+    mode = None
+    for name, value in params:
+        if name == "_total":
+            if value not in TOTAL_MODES:
+                raise bad_value("_total", value, "chỉ nhận none, estimate, accurate",
+                                "expected none, estimate or accurate")
+            mode = value
+    return mode
+
+
+def _total(conn: Connection, where: list[ColumnElement[bool]], mode: str | None, offset: int,
+           rows: list[inc.Row], has_next: bool, count_only: bool) -> int | None:
+    if mode == "none":
+        return None
+    if not count_only and not has_next and (rows or offset == 0):
+        return offset + len(rows)  # the last page: the total is known without counting
+    r = s.resource
+    matching = select(r.c.pk).where(*where)
+    if mode == "accurate" or (mode is None and count_only):
+        return conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
+    counted = conn.execute(select(func.count()).select_from(matching.limit(ESTIMATE_CAP + 1).subquery())).scalar_one()
+    return counted if counted <= ESTIMATE_CAP else None
+
+
+def _check_result_params(params: list[tuple[str, str]], warnings: list[Issue], strict: bool) -> None:
+    for name, value in params:
+        if name == "_contained" and value != "false":
+            ignored(warnings, strict, name, "Chưa hỗ trợ _contained, đã bỏ qua",
+                    "_contained is not supported; it was ignored")
+        elif name == "_containedType":
+            ignored(warnings, strict, name, "Chưa hỗ trợ _containedType, đã bỏ qua",
+                    "_containedType is not supported; it was ignored")
+        elif name.startswith("_") and name not in RESULT_PARAMS and name.split(":")[0] in (
+                "_sort", "_count", "_total", "_summary", "_elements"):
+            raise bad_value(name, value, "tham số kết quả không có bộ chỉnh", "result parameters take no modifier")
+
+
+__all__ = ["find_ids", "search"]

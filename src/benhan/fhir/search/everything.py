@@ -1,0 +1,95 @@
+"""``Patient/[id]/$everything``: the patient, its compartment, and what those resources refer to.
+
+Paged like a search (offset inside a pk snapshot, patient first, then by pk). Each page brings the
+resources its entries reference that are outside the compartment (Practitioner, Organization,
+Location, Medication...) as ``include`` entries: one statement for the page, one for the
+references, one count. ``_since`` keeps resources updated at or after an instant, ``_type`` limits
+the types returned; ``start``/``end`` (care dates) are reported as not supported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, literal, select, union_all
+
+from benhan.db import schema as s
+
+from ..dates import date_range
+from ..errors import FhirError, Issue, not_found
+from . import includes as inc
+from .bundle import entries, searchset
+from .engine import _types_param
+from .paging import links, parse_page
+from .problems import bad_value, ignored
+from .refs import is_local
+from .shaping import parse_shape
+
+_KNOWN = frozenset({"_since", "_type", "_count", "_offset", "_snapshot", "_format", "_pretty", "_summary",
+                    "_elements"})
+
+
+def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]], *, base_url: str,
+               default_count: int = 20, max_count: int = 1000) -> dict[str, Any]:
+    r, c = s.resource, s.compartment
+    found = conn.execute(select(r.c.pk, r.c.deleted).where(r.c.type == "Patient", r.c.id == patient_id)).first()
+    if found is None:
+        raise not_found("Patient", patient_id)
+    if found[1]:
+        raise FhirError.one(410, "deleted", f"Patient/{patient_id} đã bị xoá", f"Patient/{patient_id} has been deleted")
+    patient_pk = found[0]
+    warnings: list[Issue] = []
+    for name, _ in params:
+        if name not in _KNOWN:
+            ignored(warnings, False, name, f"Tham số '{name}' không được hỗ trợ cho $everything, đã bỏ qua",
+                    f"Parameter '{name}' is not supported by $everything; it was ignored")
+    page = parse_page(params, default_count, max_count)
+    shape = parse_shape(params)
+    types = _types_param(params)
+    filters = []
+    for name, value in params:
+        if name == "_since":
+            try:
+                filters.append(r.c.last_updated >= date_range(value)[0])
+            except ValueError as exc:
+                raise bad_value("_since", value, "không phải thời điểm FHIR", "not a FHIR instant") from exc
+    if types is not None:
+        filters.append(r.c.type.in_(types))
+
+    members = select(c.c.res_pk).where(c.c.comp_type == "Patient", c.c.comp_id == patient_id)
+    where = [r.c.pk.in_(union_all(members, select(literal(patient_pk)))), r.c.deleted.is_(False), *filters]
+    if page.snapshot is not None:
+        where.append(r.c.pk <= page.snapshot)
+    snap_col = select(func.max(s.resource.c.pk)).scalar_subquery()
+    rows_raw = conn.execute(
+        select(r.c.pk, r.c.type, r.c.id, r.c.content, snap_col).where(*where)
+        .order_by(case((r.c.pk == patient_pk, 0), else_=1), r.c.pk)
+        .limit(page.count + 1).offset(page.offset)
+    ).all() if page.count else []
+    has_next = len(rows_raw) > page.count
+    rows = [inc.Row(*row[:4]) for row in rows_raw[:page.count]]
+    snapshot = page.snapshot if page.snapshot is not None else (rows_raw[0][4] if rows_raw else None)
+    total = conn.execute(select(func.count()).select_from(select(r.c.pk).where(*where).subquery())).scalar_one()
+    referenced = _referenced(conn, rows, members, patient_pk, filters, base_url)
+    entry = entries(base_url, rows, "match", shape) + entries(base_url, referenced, "include", shape)
+    url = f"{base_url}/Patient/{patient_id}/$everything"
+    return searchset(total=total, links=links(url, params, page, has_next=has_next, snapshot=snapshot),
+                     entry=entry, warnings=warnings)
+
+
+def _referenced(conn: Connection, rows: list[inc.Row], members: Any, patient_pk: int, filters: list[Any],
+                base_url: str) -> list[inc.Row]:
+    """Resources the page refers to that are not themselves in the compartment (one statement)."""
+    if not rows:
+        return []
+    ref, r = s.idx_reference.alias("ev_ref"), s.resource
+    wanted = (select(r.c.pk).select_from(ref.join(r, and_(r.c.type == ref.c.target_type,
+                                                          r.c.id == ref.c.target_id)))
+              .where(ref.c.res_pk.in_([row.pk for row in rows]), is_local(ref, base_url, conn.dialect.name)))
+    page_pks = {row.pk for row in rows}
+    result = conn.execute(
+        select(r.c.pk, r.c.type, r.c.id, r.c.content)
+        .where(r.c.pk.in_(wanted), r.c.deleted.is_(False), r.c.pk != patient_pk, r.c.pk.not_in(members), *filters)
+        .order_by(r.c.pk)
+    ).all()
+    return [inc.Row(*row) for row in result if row[0] not in page_pks]

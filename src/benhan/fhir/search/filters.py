@@ -1,0 +1,223 @@
+"""Compile parsed criteria into SQL conditions on a resource row (one EXISTS per criterion).
+
+Each criterion becomes ``EXISTS (SELECT 1 FROM idx_<type> WHERE res_pk = resource.pk AND
+res_type = ... AND param = ... AND (<value 1> OR <value 2> ...))``: the leading ``res_type, param``
+columns let the typed indexes of schema.py serve the lookup, and both engines turn the correlated
+EXISTS into a semi-join. Criteria are ANDed by the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, not_, or_, true
+
+from benhan.db import schema as s
+
+from ..definitions import is_resource_type
+from . import chain, datetimes, numbers, refs, strings, tokens, uris
+from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
+from .query import UNSUPPORTED_PARAMS, Name, split_escaped, unescape
+from .registry import components, lookup
+from .sql import Context, any_of, exists_in
+
+MAX_DEPTH = 6  # nested chains / _has
+
+
+def compile_criteria(ctx: Context, criteria: list[tuple[str, Name, list[str]]]) -> list[ColumnElement[bool]]:
+    """The ANDed conditions for ``(raw name, parsed name, OR-ed values)`` triples; ignored ones are
+    reported in ``ctx.warnings``."""
+    out: list[ColumnElement[bool]] = []
+    for raw, name, values in criteria:
+        pred = criterion(ctx, name, values, raw)
+        if pred is not None:
+            out.append(pred)
+    return out
+
+
+def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnElement[bool] | None:
+    """One parameter with its OR-ed values, or None when the parameter is ignored."""
+    values = [v for v in values if v != ""]
+    if not values:
+        return None  # an empty value does not restrict the search
+    if ctx.depth > MAX_DEPTH:
+        raise bad_value(raw, ",".join(values), f"chuỗi lồng quá {MAX_DEPTH} cấp",
+                        f"chains and _has may nest at most {MAX_DEPTH} levels")
+    if name.has is not None:
+        return chain.reverse_chain(ctx, name.has, values, raw, criterion)
+    code = name.code
+    if code in UNSUPPORTED_PARAMS:
+        unsupported_param(ctx, raw)
+        return None
+    sp = lookup(ctx.rtype, code)
+    if sp is None:
+        unknown_param(ctx, raw, ctx.rtype)
+        return None
+    if not getattr(sp, "supported", True):
+        unsupported_param(ctx, raw)
+        return None
+    if name.chain is not None:
+        if sp.type != "reference":
+            raise bad_value(raw, ",".join(values), "chỉ tham số kiểu reference mới nối chuỗi được",
+                            "only reference parameters can be chained")
+        return chain.forward_chain(ctx, sp, name, values, raw, criterion)
+    modifier = name.modifier
+    if modifier == "missing":
+        return _missing(ctx, sp, values, raw)
+    if code == "_id":
+        return _ids(ctx, modifier, values, raw)
+    if code == "_lastUpdated":
+        if modifier is not None:
+            raise bad_modifier(raw, modifier)
+        return any_of([_last_updated(ctx, raw, v) for v in values])
+    return _by_type(ctx, sp, modifier, values, raw)
+
+
+def _base(ctx: Context, t: Any, param: str) -> list[ColumnElement[bool]]:
+    conds = [t.c.res_pk == ctx.res.c.pk, t.c.param == param]
+    if ctx.rtype is not None:
+        conds.insert(1, t.c.res_type == ctx.rtype)
+    return conds
+
+
+def _table(ctx: Context, kind: str) -> Any:
+    return s.INDEX_TABLES[kind].alias(ctx.alias_name(kind[:3]))
+
+
+def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw: str) -> ColumnElement[bool] | None:
+    kind = sp.type
+    if kind == "composite":
+        if modifier is not None:
+            raise bad_modifier(raw, modifier)
+        return _composite(ctx, sp, values, raw)
+    if kind == "reference":
+        if modifier == "identifier":
+            t = _table(ctx, "token")
+            conds = [tokens.condition(t, v, None, ctx, raw) for v in values]
+            return exists_in(t, *_base(ctx, t, f"{sp.code}:identifier"), any_of(conds))
+        if modifier is not None and (modifier in refs.UNSUPPORTED or not is_resource_type(modifier)):
+            raise bad_modifier(raw, modifier)
+        if modifier is not None and sp.target and modifier not in sp.target:
+            raise bad_value(raw, ",".join(values), f"{sp.code} không trỏ tới {modifier}",
+                            f"{sp.code} cannot refer to {modifier}")
+        t = _table(ctx, "reference")
+        conds = [refs.condition(t, v, modifier, ctx) for v in values]
+        return exists_in(t, *_base(ctx, t, sp.code), any_of(conds))
+    if kind not in s.INDEX_TABLES:
+        unsupported_param(ctx, raw)  # "special" parameters (near, _text...) have no index
+        return None
+    negate = False
+    if kind == "token" and modifier in tokens.UNSUPPORTED:
+        raise bad_modifier(raw, modifier or "")
+    allowed = {"string": strings.MODIFIERS, "token": tokens.MODIFIERS, "uri": uris.MODIFIERS}.get(kind, frozenset())
+    if modifier is not None and modifier not in allowed:
+        raise bad_modifier(raw, modifier)
+    if modifier == "not":
+        negate, modifier = True, None
+    t = _table(ctx, kind)
+    conds = [_value_condition(ctx, kind, t, v, modifier, raw) for v in values]
+    found = exists_in(t, *_base(ctx, t, sp.code), any_of(conds))
+    if kind in ("number", "quantity"):
+        return or_(found, _ranges(ctx, sp.code, kind, values, raw))
+    return not_(found) if negate else found
+
+
+def _ranges(ctx: Context, code: str, kind: str, values: list[str], raw: str) -> ColumnElement[bool]:
+    """Range values are indexed as ``<code>:low``/``<code>:high`` row pairs sharing a ``grp``."""
+    low, high = _table(ctx, kind), _table(ctx, kind)
+    joined = low.join(high, and_(high.c.res_pk == low.c.res_pk, high.c.grp == low.c.grp))
+    build = numbers.number_range_condition if kind == "number" else numbers.quantity_range_condition
+    conds = [build(low, high, v, raw) for v in values]
+    return exists_in(joined, *_base(ctx, low, f"{code}:low"), high.c.param == f"{code}:high", any_of(conds))
+
+
+def _value_condition(ctx: Context, kind: str, t: Any, value: str, modifier: str | None,
+                     raw: str) -> ColumnElement[bool]:
+    if kind == "string":
+        return strings.condition(t, value, modifier, ctx)
+    if kind == "token":
+        return tokens.condition(t, value, modifier, ctx, raw)
+    if kind == "uri":
+        return uris.condition(t, value, modifier, ctx)
+    if kind == "number":
+        return numbers.number_condition(t, value, raw)
+    if kind == "quantity":
+        return numbers.quantity_condition(t, value, raw)
+    if kind == "date":
+        prefix, lo, hi = datetimes.parse(raw, value)
+        return datetimes.condition(t.c.low, t.c.high, prefix, lo, hi, ctx.now)
+    if kind == "reference":
+        return refs.condition(t, value, None, ctx)
+    raise bad_value(raw, value, f"kiểu {kind} không dùng được ở đây", f"type {kind} is not usable here")
+
+
+def _composite(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElement[bool] | None:
+    """Every component must match within the same composite group (same ``res_pk`` and ``grp``)."""
+    comps = components(ctx.rtype or "", sp) if ctx.rtype else []
+    if not comps or any(kind not in s.INDEX_TABLES for _, kind in comps):
+        unsupported_param(ctx, raw)
+        return None
+    alternatives = []
+    for value in values:
+        parts = split_escaped(value, "$")
+        if len(parts) != len(comps):
+            raise bad_value(raw, value, f"cần {len(comps)} thành phần cách nhau bởi '$'",
+                            f"expected {len(comps)} components separated by '$'")
+        tables = [_table(ctx, kind) for _, kind in comps]
+        first = tables[0]
+        joined = first
+        for t in tables[1:]:
+            joined = joined.join(t, and_(t.c.res_pk == first.c.res_pk, t.c.grp == first.c.grp))
+        conds = _base(ctx, first, comps[0][0])
+        for (pcode, kind), t, part in zip(comps, tables, parts, strict=True):
+            if t is not first:
+                conds += [t.c.res_type == ctx.rtype, t.c.param == pcode]
+            conds.append(_value_condition(ctx, kind, t, part, None, raw))
+        alternatives.append(exists_in(joined, *conds))
+    return any_of(alternatives)
+
+
+def _missing(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElement[bool]:
+    if sp.code in ("_id", "_lastUpdated"):
+        present: ColumnElement[bool] = true()
+    elif sp.type == "composite":
+        comps = components(ctx.rtype or "", sp) if ctx.rtype else []
+        if not comps:
+            raise bad_modifier(raw, "missing")
+        t = _table(ctx, comps[0][1])
+        present = exists_in(t, *_base(ctx, t, comps[0][0]))
+    elif sp.type == "reference":
+        t, tok = _table(ctx, "reference"), _table(ctx, "token")
+        present = or_(exists_in(t, *_base(ctx, t, sp.code)),
+                      exists_in(tok, *_base(ctx, tok, f"{sp.code}:identifier")))
+    elif sp.type in ("number", "quantity"):
+        t = _table(ctx, sp.type)
+        present = exists_in(t, *_base(ctx, t, sp.code)[:-1], t.c.param.in_([sp.code, f"{sp.code}:low"]))
+    elif sp.type in s.INDEX_TABLES:
+        t = _table(ctx, sp.type)
+        present = exists_in(t, *_base(ctx, t, sp.code))
+    else:
+        raise bad_modifier(raw, "missing")
+    out = []
+    for v in values:
+        flag = unescape(v)
+        if flag not in ("true", "false"):
+            raise bad_value(raw, v, "chỉ nhận true hoặc false", "expected true or false")
+        out.append(not_(present) if flag == "true" else present)
+    return any_of(out)
+
+
+def _ids(ctx: Context, modifier: str | None, values: list[str], raw: str) -> ColumnElement[bool]:
+    ids = [unescape(v) for v in values]
+    if modifier is None:
+        return ctx.res.c.id.in_(ids) if len(ids) > 1 else ctx.res.c.id == ids[0]
+    if modifier == "not":
+        return ctx.res.c.id.not_in(ids)
+    raise bad_modifier(raw, modifier)
+
+
+def _last_updated(ctx: Context, raw: str, value: str) -> ColumnElement[bool]:
+    prefix, lo, hi = datetimes.parse(raw, value)
+    col = ctx.res.c.last_updated
+    return datetimes.condition(col, col, prefix, lo, hi, ctx.now)
+

@@ -1,0 +1,101 @@
+"""The few SQL shapes where SQLite and PostgreSQL differ, and shared helpers for the builders.
+
+Prefix matching is the one that matters for speed: on PostgreSQL the ``text_pattern_ops`` indexes
+serve ``LIKE 'abc%'`` and the ``~>=~``/``~<~`` operators (which also work in generic prepared plans);
+on SQLite ``LIKE`` is case-insensitive and never uses an ordinary index, so a binary range
+``value >= 'abc' AND value < 'abd'`` is used instead (same result: codepoint order equals UTF-8
+byte order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, and_, exists, false, literal, select, true
+
+from ..errors import Issue
+
+_LIKE_ESCAPE = "\\"
+_MAX_CHAR = chr(0x10FFFF)
+
+
+def like_escape(text: str) -> str:
+    """Escape LIKE wildcards in user input (used with ``ESCAPE '\\'``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix`` (None if unbounded)."""
+    stripped = prefix.rstrip(_MAX_CHAR)
+    if not stripped:
+        return None
+    last = ord(stripped[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # skip the surrogate block, never present in valid text
+        last = 0xE000
+    return stripped[:-1] + chr(last)
+
+
+def starts_with(col: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
+    """``col`` starts with ``prefix``, case-sensitively, in an index-friendly way on each engine."""
+    if not prefix:
+        return true()
+    upper = _successor(prefix)
+    if dialect == "postgresql":
+        conds = [col.like(like_escape(prefix) + "%", escape=_LIKE_ESCAPE), col.op("~>=~")(prefix)]
+        if upper is not None:
+            conds.append(col.op("~<~")(upper))
+        return and_(*conds)
+    conds = [col >= prefix]
+    if upper is not None:
+        conds.append(col < upper)
+    return and_(*conds)
+
+
+def contains(col: Any, part: str, dialect: str) -> ColumnElement[bool]:
+    """``col`` contains ``part``. Only used on normalised (lower-case) values, so SQLite's
+    case-insensitive LIKE gives the same answer as PostgreSQL's."""
+    if not part:
+        return true()
+    return col.like("%" + like_escape(part) + "%", escape=_LIKE_ESCAPE)
+
+
+def any_of(conds: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    from sqlalchemy import or_
+
+    if not conds:
+        return false()
+    return conds[0] if len(conds) == 1 else or_(*conds)
+
+
+def exists_in(table: FromClause, *conds: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``EXISTS (SELECT 1 FROM table WHERE conds)``."""
+    return exists(select(literal(1)).select_from(table).where(*conds))
+
+
+@dataclass(slots=True)
+class Context:
+    """What a predicate builder needs to know besides the parameter and its values.
+
+    ``res`` is the resource table (or alias) whose rows are being filtered; chained parameters and
+    ``_has`` make nested contexts with their own alias.
+    """
+
+    res: FromClause
+    rtype: str | None
+    dialect: str
+    base_url: str
+    now: int
+    strict: bool = False
+    warnings: list[Issue] = field(default_factory=list)
+    depth: int = 0
+    aliases: list[int] = field(default_factory=lambda: [0])
+
+    def nested(self, res: FromClause, rtype: str | None) -> Context:
+        return Context(res, rtype, self.dialect, self.base_url, self.now, self.strict, self.warnings,
+                       self.depth + 1, self.aliases)
+
+    def alias_name(self, stem: str) -> str:
+        """Unique alias names keep nested subqueries readable in logs and EXPLAIN output."""
+        self.aliases[0] += 1
+        return f"{stem}_{self.aliases[0]}"
