@@ -6,6 +6,7 @@ so as root the cluster runs as the ``postgres`` system user.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -73,8 +74,7 @@ class PgCluster:
 
     def stop(self) -> None:
         if self.data.exists():
-            try:
+            # Already stopped is fine: only the files are left to remove.
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            except subprocess.CalledProcessError:
-                pass  # already stopped: nothing to clean up but the files
         shutil.rmtree(self.root, ignore_errors=True)

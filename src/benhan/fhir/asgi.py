@@ -103,7 +103,7 @@ def _execute(engine, settings: Settings, req: FhirRequest) -> Response:  # type:
                 ctx.repo.flush()
     except FhirError as exc:
         return _error_response(exc)
-    except Exception:  # noqa: BLE001 - the last line of defence: answer 500 as OperationOutcome, log no data
+    except Exception:
         log.exception("internal error on %s %s", req.method, req.path.split("/")[0])
         return _error_response(FhirError(500, [Issue("exception", "Lỗi máy chủ nội bộ", "Internal server error")]))
     return _to_http(resp)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from benhan.fhir.fhirpath_model import SYSTEM_TYPES, TypeModel, r4_model, reference_type
+from benhan.fhir.fhirpath_model import TypeModel, r4_model, reference_type
 from benhan.fhir.fhirpath_parser import Node, parse
 
 Step = Callable[[list[Any], Any], list[Any]]
@@ -150,11 +150,13 @@ def _python_type(value: Any) -> str | None:
 
 
 def _singleton_bool(values: list[Any]) -> bool | None:
-    """FHIRPath singleton evaluation of a collection as a Boolean (empty -> None)."""
-    if not values:
+    """FHIRPath singleton evaluation of a collection as a Boolean (empty -> None).
+
+    Several values are an error in FHIRPath; here they count as empty, so that one odd resource
+    cannot make a write fail in the middle of indexing.
+    """
+    if len(values) != 1:
         return None
-    if len(values) > 1:
-        raise Unsupported("boolean operator on a collection")  # an error in FHIRPath; let fhirpathpy say so
     value = values[0]
     return value if value.__class__ is bool else True
 
@@ -231,7 +233,7 @@ class _Compiler:
         return Stream(_then(stream.step, step), path, path)
 
     def variable(self, name: str, inputs: list[Stream]) -> list[Stream]:
-        if name in ("%resource", "%rootResource", "%context"):
+        if name in ("%resource", "%rootResource"):
             rtype = self.resource_type
             return [Stream(lambda items, root: [root], rtype, rtype)]
         if name == "$this":
@@ -273,8 +275,8 @@ class _Compiler:
         if name == "not" and not args:
             return [self.aggregate(inputs, _not)]
         if name == "count" and not args:
-            if len(inputs) > 1 and self.distinct:
-                raise Unsupported("count over a union")
+            if len(inputs) > 1:
+                raise Unsupported("count over several types")  # a union would need its duplicates removed
             return [self.aggregate(inputs, lambda values: [len(values)], "integer")]
         if name == "first" and not args:
             return self.slice(inputs, 0, 1)
@@ -322,7 +324,7 @@ class _Compiler:
             for item in items:
                 if item.__class__ is dict:
                     out.extend(
-                        ext for ext in item.get("extension", ())
+                        ext for ext in item.get("extension") or ()
                         if ext.__class__ is dict and ext.get("url") == url
                     )
             return out
@@ -354,9 +356,9 @@ class _Compiler:
 
         def check(items: list[Any], root: Any) -> list[Any]:
             values = everything.step(items, root)
-            if len(values) > 1:
-                raise Unsupported("'is' on a collection")
-            return [len(typed.step(items, root)) == 1] if values else []
+            if len(values) != 1:  # several values: an error in FHIRPath, empty here (see _singleton_bool)
+                return []
+            return [len(typed.step(items, root)) == 1]
 
         return [Stream(check, "boolean", None)]
 
@@ -422,14 +424,13 @@ _LOGIC = {"and": _and, "or": _or, "xor": _xor, "implies": _implies}
 
 
 def _resolve(items: list[Any], root: Any) -> list[Any]:
-    """References -> stand-ins carrying only the target's type (enough for ``resolve() is T``)."""
+    """References -> stand-ins carrying only the target's type (enough for ``resolve() is T``).
+
+    No database is at hand while indexing; the type comes from the reference itself (``Type/id``,
+    a contained ``#id``, or ``Reference.type``), as in :func:`reference_type`.
+    """
     out: list[Any] = []
     for item in items:
-        if item.__class__ is dict and item.get("reference", "").startswith("#"):
-            for contained in root.get("contained", ()) if root.__class__ is dict else ():
-                if contained.__class__ is dict and contained.get("id") == item["reference"][1:]:
-                    out.append(contained)
-            continue
         target = reference_type(item, root)
         if target is not None:
             out.append({"resourceType": target})

@@ -47,8 +47,9 @@ def compile_fhirpathpy(expression: str, base: str | None = None) -> Callable[[An
 
     def evaluate(item: Any, root: Any) -> list[Any]:
         root_holder[0] = root
-        node = ResourceNode.create_node(item, base) if base and "." in base else item
-        results = compiled(node, {"resource": root, "rootResource": root, "context": root})
+        typed = base is not None and not (isinstance(item, dict) and "resourceType" in item)
+        node = ResourceNode.create_node(item, base) if typed else item
+        results = compiled(node, {"resource": root, "rootResource": root})
         return [_plain(value) for value in results if value is not None]
 
     return evaluate

@@ -135,7 +135,7 @@ def reference_type(value: Any, root: Any = None) -> str | None:
         value = value.get("reference")
     if type(value) is str and value:
         if value[0] == "#":
-            for contained in (root or {}).get("contained", ()) if type(root) is dict else ():
+            for contained in (root.get("contained") or ()) if type(root) is dict else ():
                 if type(contained) is dict and contained.get("id") == value[1:]:
                     return contained.get("resourceType")
         elif not value.startswith(("urn:", "#")):

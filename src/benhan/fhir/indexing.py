@@ -152,7 +152,7 @@ class _Extraction:
 
     def __init__(self, types: frozenset[str]) -> None:
         self.sinks: dict[str, Sink] = {kind: {} for kind in COLUMNS}
-        self.components: dict[tuple[int, int], list[tuple[str, tuple[Any, ...]]]] = {}
+        self.components: dict[tuple[int, int], tuple[Any, list[tuple[str, tuple[Any, ...]]]]] = {}
         self.grp = 0
         self.types = types
 
@@ -236,11 +236,14 @@ def _composite(state: _Extraction, composite: _Composite, resource: dict[str, An
                 # Composites share components (Observation's ``code`` is in six of them): evaluate
                 # each component once per element, with a blank param that is filled in below.
                 key = (id(item), id(fields))
-                rows = cache.get(key)
-                if rows is None:
+                cached = cache.get(key)
+                if cached is not None and cached[0] is item:  # the item is kept, so its id is not reused
+                    rows = cached[1]
+                else:
                     local: dict[str, Sink] = {kind: {}, "token": {}, "reference": {}}
                     state.run(kind, "", -1, fields, item, resource, local)
-                    rows = cache[key] = [(table, row) for table, sink in local.items() for row in sink]
+                    rows = [(table, row) for table, sink in local.items() for row in sink]
+                    cache[key] = (item, rows)
                 if not rows:
                     break  # a component without a value: no composite search can match this element
                 found.append((name, rows))

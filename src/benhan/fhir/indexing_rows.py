@@ -5,7 +5,7 @@ An *emitter* is ``emit(sink, param, grp, value)``: it adds row tuples — the co
 as an ordered set, which also removes duplicates). :func:`emitter` picks the emitter for a
 (search type, FHIR type) pair once, when the indexing plan of a resource type is built.
 
-Decisions the search engine relies on (also in ``docs``-style detail in the module docstrings):
+Decisions the search engine relies on:
 
 * string: ``value`` is :func:`normalize` (lower case, no diacritics) cut to 255, ``exact`` the text.
   A HumanName also gives its full name both ways ("given… family" and "family given…"), an Address
@@ -78,8 +78,8 @@ def _human_name(sink: Sink, param: str, grp: int, value: Any) -> None:
     if value.__class__ is not dict:
         return
     family = value.get("family")
-    given = [part for part in value.get("given", ()) if part.__class__ is str and part]
-    for part in (family, *given, *value.get("prefix", ()), *value.get("suffix", ()), value.get("text")):
+    given = [part for part in value.get("given") or () if part.__class__ is str and part]
+    for part in (family, *(value.get("prefix") or ()), *(value.get("suffix") or ()), value.get("text"), *given):
         _string_text(sink, param, grp, part)
     if family.__class__ is str and family and given:
         _string_text(sink, param, grp, " ".join((*given, family)))
@@ -89,7 +89,7 @@ def _human_name(sink: Sink, param: str, grp: int, value: Any) -> None:
 def _address(sink: Sink, param: str, grp: int, value: Any) -> None:
     if value.__class__ is not dict:
         return
-    parts = [line for line in value.get("line", ()) if line.__class__ is str and line]
+    parts = [line for line in value.get("line") or () if line.__class__ is str and line]
     parts += [value[key] for key in _ADDRESS_PARTS if value.get(key).__class__ is str and value[key]]
     for part in parts:
         _string_text(sink, param, grp, part)
@@ -122,7 +122,7 @@ def _coding(sink: Sink, param: str, grp: int, value: Any) -> None:
 def _codeable_concept(sink: Sink, param: str, grp: int, value: Any) -> None:
     if value.__class__ is not dict:
         return
-    for coding in value.get("coding", ()):
+    for coding in value.get("coding") or ():
         _coding(sink, param, grp, coding)
     text = value.get("text")
     if text.__class__ is str and text:
@@ -139,7 +139,7 @@ def identifier_rows(sink: Sink, param: str, grp: int, value: Any) -> None:
     kind = value.get("type")
     kind = kind if kind.__class__ is dict else {}
     text = _norm(kind["text"]) if kind.get("text").__class__ is str else None
-    codings = [c for c in kind.get("coding", ()) if c.__class__ is dict]
+    codings = [c for c in kind.get("coding") or () if c.__class__ is dict]
     if not codings:
         sink[(param, grp, system, code, text, None, None)] = None
     for coding in codings:
@@ -201,8 +201,10 @@ def _period(sink: Sink, param: str, grp: int, value: Any) -> None:
 def _timing(sink: Sink, param: str, grp: int, value: Any) -> None:
     if value.__class__ is not dict:
         return
-    spans = [span for event in value.get("event", ()) if (span := _range_of(event)) is not None]
-    bounds = (value.get("repeat") or {}).get("boundsPeriod")
+    spans = [span for event in value.get("event") or () if event.__class__ is str
+             and (span := _range_of(event)) is not None]
+    repeat = value.get("repeat")
+    bounds = repeat.get("boundsPeriod") if repeat.__class__ is dict else None
     if bounds.__class__ is dict and (bounds.get("start") or bounds.get("end")):
         start, end = bounds.get("start"), bounds.get("end")
         low = _range_of(start) if start else (MIN_TIME, MIN_TIME)

@@ -76,7 +76,7 @@ def rewrite_references(resource: Any, mapping: dict[str, str]) -> Any:
         ref = resource.get("reference")
         if isinstance(ref, str) and ref in mapping:
             resource["reference"] = mapping[ref]
-        for key, value in resource.items():
+        for value in resource.values():
             if isinstance(value, (dict, list)):
                 rewrite_references(value, mapping)
     elif isinstance(resource, list):

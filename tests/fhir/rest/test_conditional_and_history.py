@@ -13,14 +13,16 @@ def _patient(cccd: str, family: str = "Trần") -> dict:
 
 
 def test_conditional_create(client):
-    first = client.post("Patient", _patient("001190000001"), headers={"If-None-Exist": f"identifier={CCCD}|001190000001"})
+    cond = {"If-None-Exist": f"identifier={CCCD}|001190000001"}
+    first = client.post("Patient", _patient("001190000001"), headers=cond)
     assert first.status_code == 201
-    again = client.post("Patient", _patient("001190000001"), headers={"If-None-Exist": f"identifier={CCCD}|001190000001"})
+    again = client.post("Patient", _patient("001190000001"), headers=cond)
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     client.create(_patient("001190000002"))
     client.create(_patient("001190000002"))
-    multi = client.post("Patient", _patient("001190000002"), headers={"If-None-Exist": f"identifier={CCCD}|001190000002"})
+    cond = {"If-None-Exist": f"identifier={CCCD}|001190000002"}
+    multi = client.post("Patient", _patient("001190000002"), headers=cond)
     assert multi.status_code == 412
 
 

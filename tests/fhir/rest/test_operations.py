@@ -46,7 +46,7 @@ def test_meta_operations(client):
     assert add.status_code == 200, add.text
     meta = add.json()["parameter"][0]["valueMeta"]
     assert meta["tag"] == [tag] and meta["profile"] == ["http://example.org/p"]
-    assert client.get(f"Patient?_tag=http://benhan.vn/tag|vip").json()["total"] == 1
+    assert client.get("Patient?_tag=http://benhan.vn/tag|vip").json()["total"] == 1
     instance = client.get(f"Patient/{rid}/$meta").json()["parameter"][0]["valueMeta"]
     assert instance["tag"] == [tag]
     type_level = client.get("Patient/$meta").json()["parameter"][0]["valueMeta"]
@@ -66,7 +66,8 @@ def test_everything(client):
                          "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
                          "serviceProvider": {"reference": f"Organization/{org['id']}"}})
     obs = client.create({"resourceType": "Observation", "status": "final", "code": {"text": "Nhiệt độ"},
-                         "subject": {"reference": f"Patient/{pid}"}, "encounter": {"reference": f"Encounter/{enc['id']}"}})
+                         "subject": {"reference": f"Patient/{pid}"},
+                         "encounter": {"reference": f"Encounter/{enc['id']}"}})
     other = client.create({**VN_PATIENT})
     client.create({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
                    "subject": {"reference": f"Patient/{other['id']}"}})
