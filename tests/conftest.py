@@ -74,15 +74,31 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[FhirClient]:
-    """A FHIR client talking to a fresh app (on each backend) through the real ASGI stack."""
+    """A FHIR client talking to a fresh app (on each backend) through the real ASGI stack.
+
+    It authenticates with a system token (``system/*.cruds``) minted in the fresh database, the way a
+    trusted integration (data loader, other hospital) would: every FHIR call is checked and audited.
+    """
     from starlette.testclient import TestClient
 
     from benhan.app import create_app
     from benhan.settings import Settings
 
     app = create_app(Settings(database_url=database_url, base_url="http://testserver/fhir"))
-    with TestClient(app) as http:
+    token = system_token(app.state.engine, "system/*.cruds")
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
         yield FhirClient(http)
+
+
+def system_token(engine: Engine, scope: str, subject: str = "test-suite", ttl: int = 3600) -> str:
+    """A signed system (backend-services) token for ``scope``, issued straight from the database."""
+    from benhan.security import tokens
+
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():
+            token, _ = tokens.issue(conn, subject=subject, kind="system", scope=scope, ttl=ttl)
+    return token
 
 
 class FhirClient:

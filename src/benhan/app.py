@@ -10,6 +10,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from benhan import __version__
 from benhan.db.engine import make_engine
 from benhan.fhir.asgi import router as fhir_router
+from benhan.security.headers import SecurityHeadersMiddleware
+from benhan.security.routes import router as security_router
+from benhan.security.service import SecurityService
 from benhan.settings import Settings
 
 
@@ -26,7 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Bệnh án điện tử — FHIR R4 EMR core for Vietnamese hospitals")
     app.state.settings = settings
     app.state.engine = engine
+    app.state.security = SecurityService(engine, settings)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.include_router(security_router)  # first: /fhir/.well-known/... must not reach the FHIR router
     app.include_router(fhir_router)
 
     @app.get("/healthz", tags=["ops"])

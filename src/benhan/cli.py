@@ -1,4 +1,5 @@
-"""The ``benhan`` command: ``init``, ``serve``, ``db upgrade``.
+"""The ``benhan`` command: ``init``, ``serve``, ``db upgrade``, and the security commands
+(``user``, ``client``, ``token``, ``audit``, ``break-glass``: see ``security/cli.py``).
 
 Command and option names are a stable contract for operators' scripts.
 """
@@ -14,8 +15,10 @@ from benhan.settings import Settings
 
 def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     from benhan.db.migrate import upgrade
+    from benhan.security.cli import _init_keys
 
     upgrade(settings.database_url)
+    _init_keys(settings)  # the token-signing key, shared by every worker through the database
     print(f"Cơ sở dữ liệu sẵn sàng / database ready: {_safe_url(settings.database_url)}")
     return 0
 
@@ -63,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply schema migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_cmd_db_upgrade)
+
+    from benhan.security.cli import register
+
+    register(sub)
     return parser
 
 

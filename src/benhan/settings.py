@@ -40,6 +40,17 @@ class Settings:
     max_page_size: int = 1000
     demo: bool = False
     sql_echo: bool = False
+    # Security (see docs/security.md).
+    access_token_ttl: int = 900  # seconds; bearer tokens are short-lived
+    refresh_token_ttl: int = 8 * 3600
+    password_min_length: int = 12
+    lockout_threshold: int = 5  # failures before the first lock
+    lockout_base_seconds: int = 60  # first lock; doubles with each further failure
+    totp_required_roles: tuple[str, ...] = ("admin",)
+    session_idle_seconds: int = 15 * 60
+    session_absolute_seconds: int = 8 * 3600
+    secure_cookies: bool = True
+    break_glass_minutes: int = 60
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,4 +64,15 @@ class Settings:
             max_page_size=_env_int("BENHAN_MAX_PAGE_SIZE", 1000),
             demo=_env_bool("BENHAN_DEMO", False),
             sql_echo=_env_bool("BENHAN_SQL_ECHO", False),
+            access_token_ttl=_env_int("BENHAN_ACCESS_TOKEN_TTL", 900),
+            refresh_token_ttl=_env_int("BENHAN_REFRESH_TOKEN_TTL", 8 * 3600),
+            password_min_length=_env_int("BENHAN_PASSWORD_MIN_LENGTH", 12),
+            lockout_threshold=_env_int("BENHAN_LOCKOUT_THRESHOLD", 5),
+            lockout_base_seconds=_env_int("BENHAN_LOCKOUT_BASE_SECONDS", 60),
+            totp_required_roles=tuple(r.strip() for r in os.environ.get("BENHAN_TOTP_REQUIRED_ROLES", "admin")
+                                      .split(",") if r.strip()),
+            session_idle_seconds=_env_int("BENHAN_SESSION_IDLE_SECONDS", 15 * 60),
+            session_absolute_seconds=_env_int("BENHAN_SESSION_ABSOLUTE_SECONDS", 8 * 3600),
+            secure_cookies=_env_bool("BENHAN_SECURE_COOKIES", True),
+            break_glass_minutes=_env_int("BENHAN_BREAK_GLASS_MINUTES", 60),
         )

@@ -3,6 +3,11 @@
 Each request gets its own connection, transaction and repository (stateless between requests,
 so any number of workers can serve one database). Errors become OperationOutcome responses and
 roll the transaction back, so nothing is half-written.
+
+Every endpoint except ``GET /fhir/metadata`` needs ``Authorization: Bearer``: the token becomes a
+security context (:class:`benhan.security.guard.FhirGuard`) given to the repository, the router and
+the search engine; its audit entries are appended in the same transaction as the data access, and
+those of a failed request in a transaction of their own.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from .errors import FhirError, Issue, invalid, operation_outcome
 from .http_types import FhirRequest, FhirResponse
 from .repository import Repository
 from .router import Context, handle
+from .search.engine import ACCESS_KEY
 
 log = logging.getLogger("benhan.fhir")
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -40,7 +46,9 @@ async def fhir_endpoint(request: Request, path: str = "") -> Response:
         fhir_request = await _to_fhir_request(request, path, settings)
     except FhirError as exc:
         return _error_response(exc)
-    return await run_in_threadpool(_execute, request.app.state.engine, settings, fhir_request)
+    ip = request.client.host if request.client else None
+    return await run_in_threadpool(_execute, request.app.state.engine, settings, fhir_request,
+                                   request.app.state.security, ip)
 
 
 async def _to_fhir_request(request: Request, path: str, settings: Settings) -> FhirRequest:
@@ -91,22 +99,50 @@ def _too_large(limit: int) -> FhirError:
                          f"Payload exceeds the limit of {limit} bytes")
 
 
-def _execute(engine, settings: Settings, req: FhirRequest) -> Response:  # type: ignore[no-untyped-def]
-    writes = req.method != "GET"
+def _is_public(req: FhirRequest) -> bool:
+    return req.method == "GET" and req.path == "metadata"
+
+
+def _execute(engine, settings: Settings, req: FhirRequest, security, ip: str | None) -> Response:  # type: ignore[no-untyped-def]
+    from benhan.security.interactions import classify
+
+    public = _is_public(req)
+    guard = None
     try:
         with engine.connect() as conn:
-            conn.info["write"] = writes
-            with conn.begin():
-                ctx = Context(Repository(conn, base_url=req.base_url), settings.default_page_size,
-                              settings.max_page_size)
-                resp = handle(req, ctx)
-                ctx.repo.flush()
+            conn.info["write"] = not public  # authenticated requests append audit rows
+            try:
+                with conn.begin():
+                    if not public:
+                        principal = security.principal(conn, req.header("authorization"), ip)
+                        guard = security.guard(conn, principal)
+                        conn.info[ACCESS_KEY] = guard
+                    resp = _dispatch(req, settings, conn, guard)
+                    if guard is not None:
+                        guard.flush(conn)
+            finally:
+                conn.info.pop(ACCESS_KEY, None)
     except FhirError as exc:
+        if not public:
+            it = classify(req.method, req.path, req.body)
+            security.record_failure(guard, it.action, it.entity(), exc, ip)
         return _error_response(exc)
     except Exception:
         log.exception("internal error on %s %s", req.method, req.path.split("/")[0])
         return _error_response(FhirError(500, [Issue("exception", "Lỗi máy chủ nội bộ", "Internal server error")]))
     return _to_http(resp)
+
+
+def _dispatch(req: FhirRequest, settings: Settings, conn, guard) -> FhirResponse:  # type: ignore[no-untyped-def]
+    if guard is not None and req.path.split("/")[0] == "AuditEvent":
+        from benhan.security.auditevent import handle_auditevent
+
+        return handle_auditevent(req, conn, guard, settings)
+    ctx = Context(Repository(conn, base_url=req.base_url, guard=guard), settings.default_page_size,
+                  settings.max_page_size, security=guard)
+    resp = handle(req, ctx)
+    ctx.repo.flush()
+    return resp
 
 
 def _to_http(resp: FhirResponse) -> Response:
@@ -117,4 +153,5 @@ def _to_http(resp: FhirResponse) -> Response:
 
 
 def _error_response(exc: FhirError) -> Response:
-    return Response(orjson.dumps(operation_outcome(exc.issues)), status_code=exc.status, media_type=FHIR_JSON)
+    return Response(orjson.dumps(operation_outcome(exc.issues)), status_code=exc.status, media_type=FHIR_JSON,
+                    headers=getattr(exc, "headers", None))

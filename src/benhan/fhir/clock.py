@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 Clock = Callable[[], int]
 
@@ -24,3 +24,11 @@ def to_http_date(us: int) -> str:
     """Microseconds -> RFC 7231 HTTP date (for Last-Modified)."""
     dt = datetime.fromtimestamp(us / 1_000_000, UTC)
     return dt.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")  # Asia/Ho_Chi_Minh, no daylight saving
+
+
+def local_date(us: int) -> date:
+    """The calendar date in Vietnam at ``us`` (what "today" means for a hospital here)."""
+    return datetime.fromtimestamp(us / 1_000_000, VIETNAM).date()

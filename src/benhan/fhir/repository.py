@@ -23,9 +23,10 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from benhan.db import schema as s
+from benhan.vn import rules as vn_rules
 
 from . import definitions, validation
-from .clock import Clock, system_clock, to_instant
+from .clock import Clock, local_date, system_clock, to_instant
 from .errors import FhirError, Issue, invalid, not_found
 from .indexing import IndexRows, extract_index
 from .references import LocalRef, local_references
@@ -94,8 +95,11 @@ class Repository:
     """Reads and writes FHIR resources on one connection (inside the caller's transaction)."""
 
     def __init__(self, conn: Connection, *, base_url: str = "", clock: Clock = system_clock,
-                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+                 new_id: Callable[[], str] = lambda: str(uuid.uuid4()), guard: Any = None) -> None:
         self.conn = conn
+        # The request's security context (benhan.security.guard.FhirGuard): access decisions and audit
+        # entries for every public read and write. None only for trusted in-process callers (CLI, loaders).
+        self.guard = guard
         self.base_url = base_url
         self.clock = clock
         self.new_id = new_id
@@ -113,6 +117,8 @@ class Repository:
             raise not_found(rtype, rid)
         if stored.deleted:
             raise FhirError.one(410, "deleted", f"{rtype}/{rid} đã bị xoá", f"{rtype}/{rid} has been deleted")
+        if self.guard is not None:
+            self.guard.on_read(stored, "read")
         return stored
 
     def current(self, rtype: str, rid: str) -> Stored | None:
@@ -140,6 +146,8 @@ class Repository:
         if stored.deleted:
             raise FhirError.one(410, "deleted", f"Phiên bản {version} là bản xoá",
                                 f"Version {version} of {rtype}/{rid} is a deletion")
+        if self.guard is not None:
+            self.guard.on_read(stored, "vread")
         return stored
 
     def exists(self, refs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -245,6 +253,8 @@ class Repository:
                      "meta": {"versionId": str(version), "lastUpdated": to_instant(now)}}
         pending = _Pending(previous.pk, rtype, rid, version, now, True, "DELETE",
                            orjson.dumps(tombstone).decode(), None)
+        if self.guard is not None:
+            self.guard.on_write("DELETE", rtype, rid, previous, None)
         self._enqueue(pending)
         self.flush_if_not_deferred()
         return WriteResult(204, Stored(previous.pk, rtype, rid, version, now, True, pending.content))
@@ -311,6 +321,8 @@ class Repository:
             resource.pop("meta", None)
         validation.validate_resource(resource, resource_type=rtype)
         now = self._next_time(previous)
+        # Vietnamese identifiers (CCCD, BHYT, ...) are checked on every door into the store.
+        vn_rules.raise_if_invalid(resource, today=local_date(now))
         version = previous.version + 1 if previous is not None else 1
         resource["meta"] = {"versionId": str(version), "lastUpdated": to_instant(now), **meta}
         # Keep resourceType and id first, as clients and people reading JSON expect.
@@ -320,6 +332,8 @@ class Repository:
         refs = local_references(ordered, self.base_url, definitions.is_resource_type)
         pending = _Pending(previous.pk if previous else None, rtype, rid, version, now, False, method,
                            content, extract_index(ordered), refs)
+        if self.guard is not None:
+            self.guard.on_write(method, rtype, rid, previous, pending.index.compartments if pending.index else None)
         self._enqueue(pending)
         self.flush_if_not_deferred()
         created = previous is None or previous.deleted

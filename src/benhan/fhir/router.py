@@ -23,17 +23,21 @@ Handler = Callable[[FhirRequest, "Context"], FhirResponse]
 
 @dataclass(slots=True)
 class Context:
-    """What a handler works with: the request's repository and the paging limits."""
+    """What a handler works with: the request's repository, the paging limits and the security context."""
 
     repo: Repository
     default_count: int = 20
     max_count: int = 1000
+    # benhan.security.guard.FhirGuard: checks every interaction (bundle entries too) before dispatch.
+    security: Any = None
 
 
 def handle(req: FhirRequest, ctx: Context) -> FhirResponse:
     """Dispatch one interaction; raises :class:`FhirError` for any failure."""
     parts = [p for p in req.path.split("/") if p]
     method = req.method
+    if ctx.security is not None:
+        ctx.security.before(req, parts)
     if parts and parts[-1].startswith("$"):
         from .operations import dispatch_operation
 

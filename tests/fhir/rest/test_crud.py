@@ -51,13 +51,13 @@ def test_unknown_resource_type_is_404(client):
 def test_update_creates_new_version_and_keeps_history(client):
     created = client.create(VN_PATIENT)
     rid = created["id"]
-    changed = {**created, "gender": "female"}
+    changed = {**created, "active": False}
     resp = client.put(f"Patient/{rid}", changed)
     assert resp.status_code == 200
     assert resp.json()["meta"]["versionId"] == "2"
-    assert client.get(f"Patient/{rid}/_history/1").json()["gender"] == "male"
-    assert client.get(f"Patient/{rid}/_history/2").json()["gender"] == "female"
-    assert client.get(f"Patient/{rid}").json()["gender"] == "female"
+    assert "active" not in client.get(f"Patient/{rid}/_history/1").json()
+    assert client.get(f"Patient/{rid}/_history/2").json()["active"] is False
+    assert client.get(f"Patient/{rid}").json()["active"] is False
     assert client.get(f"Patient/{rid}/_history/3").status_code == 404
 
 
@@ -78,13 +78,13 @@ def test_update_id_mismatch_or_missing_is_400(client):
 def test_if_match_optimistic_locking(client):
     created = client.create(VN_PATIENT)
     rid = created["id"]
-    ok = client.put(f"Patient/{rid}", {**created, "gender": "female"}, headers={"If-Match": 'W/"1"'})
+    ok = client.put(f"Patient/{rid}", {**created, "active": True}, headers={"If-Match": 'W/"1"'})
     assert ok.status_code == 200
-    stale = client.put(f"Patient/{rid}", {**created, "gender": "other"}, headers={"If-Match": 'W/"1"'})
+    stale = client.put(f"Patient/{rid}", {**created, "active": False}, headers={"If-Match": 'W/"1"'})
     assert stale.status_code == 412
     assert stale.json()["resourceType"] == "OperationOutcome"
     current = client.get(f"Patient/{rid}").json()
-    assert current["gender"] == "female" and current["meta"]["versionId"] == "2"
+    assert current["active"] is True and current["meta"]["versionId"] == "2"
 
 
 def test_delete_writes_tombstone_then_410_and_history_kept(client):
@@ -113,12 +113,12 @@ def test_delete_unknown_is_204(client):
 def test_json_patch(client):
     created = client.create(VN_PATIENT)
     rid = created["id"]
-    ops = [{"op": "replace", "path": "/gender", "value": "female"},
+    ops = [{"op": "replace", "path": "/birthDate", "value": "1985-05-20"},
            {"op": "add", "path": "/telecom", "value": [{"system": "phone", "value": "0912345678"}]}]
     resp = client.patch(f"Patient/{rid}", ops)
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert body["gender"] == "female" and body["telecom"][0]["value"] == "0912345678"
+    assert body["birthDate"] == "1985-05-20" and body["telecom"][0]["value"] == "0912345678"
     assert body["meta"]["versionId"] == "2"
 
 

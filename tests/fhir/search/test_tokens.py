@@ -37,32 +37,35 @@ def test_no_system_and_text_and_of_type(engine):
     store(engine,
           patient("a", "A", ["x"], identifier=[{"value": "123"}]),
           patient("b", "B", ["x"], identifier=[{"system": "urn:x", "value": "123"}]),
-          patient("c", "C", ["x"], identifier=[{"system": CCCD, "value": "999",
+          patient("c", "C", ["x"], identifier=[{"system": "urn:benhan-test:ni", "value": "999",
                                                 "type": {"coding": [{"system": V2, "code": "NI"}],
                                                          "text": "Căn cước công dân"}}]),
-          patient("d", "D", ["x"], maritalStatus={"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
-                                                                        "v3-MaritalStatus", "code": "M",
-                                                              "display": "Đã kết hôn"}]}))
+          patient("d", "D", ["x"], communication=[{"language": {"coding": [
+              {"system": "urn:ietf:bcp:47", "code": "vi", "display": "Tiếng Việt"}]}}]))
     assert find(engine, "Patient", "identifier=|123") == {"a"}
     assert find(engine, "Patient", "identifier=123") == {"a", "b"}
     assert find(engine, "Patient", f"identifier:of-type={V2}|NI|999") == {"c"}
     assert find(engine, "Patient", f"identifier:of-type={V2}|NI|123") == set()
-    assert find(engine, "Patient", "marital-status:text=da ket") == {"d"}
-    assert find(engine, "Patient", "marital-status:text=Đã KẾT") == {"d"}
-    assert find(engine, "Patient", "marital-status:text=ket") == set()
-    assert find(engine, "Patient", "marital-status:not=M") == {"a", "b", "c"}
+    assert find(engine, "Patient", "language:text=tieng viet") == {"d"}
+    assert find(engine, "Patient", "language:text=TIẾNG") == {"d"}
+    assert find(engine, "Patient", "language:text=viet") == set()
+    assert find(engine, "Patient", "language:not=vi") == {"a", "b", "c"}
+    assert find(engine, "Patient", "language=urn:ietf:bcp:47|vi") == {"d"}
+
+
+VN_PROFILE = "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient"
+CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
 
 def test_tags_and_profile_and_source(engine):
     store(engine,
           patient("a", "A", ["x"], meta={"tag": [{"system": "urn:benhan:khoa", "code": "noi"}],
-                                          "profile": ["http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient"],
+                                          "profile": [VN_PROFILE],
                                           "source": "http://his.bv.vn"}),
-          patient("b", "B", ["x"], meta={"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
-                                                         "code": "R"}]}))
+          patient("b", "B", ["x"], meta={"security": [{"system": CONFIDENTIALITY, "code": "R"}]}))
     assert find(engine, "Patient", "_tag=urn:benhan:khoa|noi") == {"a"}
     assert find(engine, "Patient", "_tag:not=noi") == {"b"}
-    assert find(engine, "Patient", "_profile=http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient") == {"a"}
+    assert find(engine, "Patient", f"_profile={VN_PROFILE}") == {"a"}
     assert find(engine, "Patient", "_security=R") == {"b"}
     assert find(engine, "Patient", "_source=http://his.bv.vn") == {"a"}
     assert find(engine, "Patient", "_tag:missing=true") == {"b"}

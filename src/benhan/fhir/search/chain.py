@@ -21,7 +21,7 @@ from .problems import bad_modifier, bad_value, unknown_param
 from .query import Has, Name
 from .refs import is_local
 from .registry import lookup
-from .sql import Context, any_of
+from .sql import Context, any_of, correlate
 
 Criterion = Callable[[Context, Name, list[str], str], ColumnElement[bool] | None]
 
@@ -55,12 +55,12 @@ def forward_chain(ctx: Context, sp: Any, name: Name, values: list[str], raw: str
         inner = criterion(ctx.nested(res, rtype), name.chain, values, raw)
         if inner is None:
             continue
-        conds = [ref.c.res_pk == ctx.res.c.pk, ref.c.param == sp.code, ref.c.target_type == rtype,
+        conds = [ref.c.param == sp.code, ref.c.target_type == rtype,
                  is_local(ref, ctx.base_url, ctx.dialect), res.c.deleted.is_(False), inner]
         if ctx.rtype is not None:
-            conds.insert(1, ref.c.res_type == ctx.rtype)
+            conds.insert(0, ref.c.res_type == ctx.rtype)
         joined = ref.join(res, and_(res.c.type == ref.c.target_type, res.c.id == ref.c.target_id))
-        alternatives.append(select(literal(1)).select_from(joined).where(*conds).exists())
+        alternatives.append(correlate(ctx.dialect, joined, ref.c.res_pk, ctx.res.c.pk, *conds))
     return any_of(alternatives) if alternatives else None
 
 
@@ -85,9 +85,10 @@ def reverse_chain(ctx: Context, has: Has, values: list[str], raw: str,
     inner = criterion(ctx.nested(res, has.type), has.name, values, raw)
     if inner is None:
         return None
-    target_type = literal(ctx.rtype) if ctx.rtype is not None else ctx.res.c.type
     joined = ref.join(res, res.c.pk == ref.c.res_pk)
-    return select(literal(1)).select_from(joined).where(
-        ref.c.target_type == target_type, ref.c.target_id == ctx.res.c.id, ref.c.param == has.ref,
-        ref.c.res_type == has.type, is_local(ref, ctx.base_url, ctx.dialect), res.c.deleted.is_(False), inner,
-    ).exists()
+    conds = [ref.c.param == has.ref, ref.c.res_type == has.type, is_local(ref, ctx.base_url, ctx.dialect),
+             res.c.deleted.is_(False), inner]
+    if ctx.rtype is None:  # system level: the type is a column of the outer row too
+        return select(literal(1)).select_from(joined).where(
+            ref.c.target_type == ctx.res.c.type, ref.c.target_id == ctx.res.c.id, *conds).exists()
+    return correlate(ctx.dialect, joined, ref.c.target_id, ctx.res.c.id, ref.c.target_type == ctx.rtype, *conds)

@@ -28,9 +28,12 @@ from .query import RESULT_PARAMS, criteria
 from .registry import lookup_all
 from .shaping import parse_shape
 from .sorting import order_by
-from .sql import Context, exists_in
+from .sql import Context, correlate
 
 ESTIMATE_CAP = 1000
+# The request's access filter (benhan.security.guard.FhirGuard) travels with its connection, so every
+# query path over resource rows (search, includes, conditional matching, $everything) applies it.
+ACCESS_KEY = "benhan.access"
 TOTAL_MODES = frozenset({"none", "estimate", "accurate"})
 _QUIET = frozenset({"_format", "_pretty", "_type"})
 
@@ -57,7 +60,8 @@ def _types_param(params: list[tuple[str, str]]) -> list[str] | None:
 
 def build_where(conn: Connection, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
                 strict: bool, warnings: list[Issue], compartment: tuple[str, str] | None = None,
-                now: int | None = None) -> tuple[list[ColumnElement[bool]], Context, list[str] | None]:
+                now: int | None = None, access: Any = None
+                ) -> tuple[list[ColumnElement[bool]], Context, list[str] | None]:
     """WHERE conditions on ``resource`` for the filter parameters, the context, and the types searched."""
     r = s.resource
     ctx = Context(r, resource_type, conn.dialect.name, base_url, now if now is not None else system_clock(),
@@ -85,11 +89,18 @@ def build_where(conn: Connection, resource_type: str | None, params: list[tuple[
         where += compile_criteria(ctx, crit)
     if compartment is not None:
         c = s.compartment
-        conds = [c.c.res_pk == r.c.pk, c.c.comp_type == compartment[0], c.c.comp_id == compartment[1]]
+        conds = [c.c.comp_type == compartment[0], c.c.comp_id == compartment[1]]
         if resource_type is not None:
             conds.append(c.c.res_type == resource_type)
-        where.append(exists_in(c, *conds))
+        where.append(correlate(ctx.dialect, c, c.c.res_pk, r.c.pk, *conds))
+    if access is not None:
+        where += access.search_conditions(r, resource_type)
     return where, ctx, types
+
+
+def access_filter(conn: Connection, access: Any = None) -> Any:
+    """The explicit access filter, else the one attached to the connection (None: trusted caller)."""
+    return access if access is not None else conn.info.get(ACCESS_KEY)
 
 
 def _for_type(ctx: Context, rtype: str) -> Context:
@@ -103,19 +114,21 @@ def find_ids(conn: Connection, resource_type: str, query: str) -> list[str]:
     Always strict: ignoring an unknown parameter here could update or delete the wrong resource.
     """
     params = parse_qsl(query.lstrip("?"), keep_blank_values=True)
-    where, _, _ = build_where(conn, resource_type, params, base_url="", strict=True, warnings=[])
+    where, _, _ = build_where(conn, resource_type, params, base_url="", strict=True, warnings=[],
+                              access=access_filter(conn))
     r = s.resource
     return [row[0] for row in conn.execute(select(r.c.id).where(*where).order_by(r.c.pk))]
 
 
 def search(conn: Connection, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
            default_count: int = 20, max_count: int = 1000, strict: bool = False,
-           compartment: tuple[str, str] | None = None, now: int | None = None) -> dict[str, Any]:
+           compartment: tuple[str, str] | None = None, now: int | None = None, access: Any = None) -> dict[str, Any]:
     """A FHIR searchset Bundle for ``params`` (decoded query pairs, in order)."""
+    access = access_filter(conn, access)
     warnings: list[Issue] = []
     _check_result_params(params, warnings, strict)
     where, ctx, types = build_where(conn, resource_type, params, base_url=base_url, strict=strict,
-                                    warnings=warnings, compartment=compartment, now=now)
+                                    warnings=warnings, compartment=compartment, now=now, access=access)
     page = parse_page(params, default_count, max_count)
     shape = parse_shape(params)
     total_mode = _total_mode(params)
@@ -144,6 +157,8 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
 
     total = _total(conn, where, total_mode, page.offset, rows, has_next, count_only)
     included = inc.resolve(conn, specs, rows, warnings, base_url=base_url) if specs else []
+    if access is not None:
+        included = access.after_search(conn, resource_type, params, rows, included, compartment)
     entry = [] if shape.summary == "count" else (
         entries(base_url, rows, "match", shape) + entries(base_url, included, "include", shape))
     path = _path(base_url, resource_type, compartment)

@@ -19,7 +19,7 @@ from ..dates import date_range
 from ..errors import FhirError, Issue, not_found
 from . import includes as inc
 from .bundle import entries, searchset
-from .engine import _types_param
+from .engine import _types_param, access_filter
 from .paging import links, parse_page
 from .problems import bad_value, ignored
 from .refs import is_local
@@ -30,7 +30,7 @@ _KNOWN = frozenset({"_since", "_type", "_count", "_offset", "_snapshot", "_forma
 
 
 def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]], *, base_url: str,
-               default_count: int = 20, max_count: int = 1000) -> dict[str, Any]:
+               default_count: int = 20, max_count: int = 1000, access: Any = None) -> dict[str, Any]:
     r, c = s.resource, s.compartment
     found = conn.execute(select(r.c.pk, r.c.deleted).where(r.c.type == "Patient", r.c.id == patient_id)).first()
     if found is None:
@@ -58,6 +58,9 @@ def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]],
 
     members = select(c.c.res_pk).where(c.c.comp_type == "Patient", c.c.comp_id == patient_id)
     where = [r.c.pk.in_(union_all(members, select(literal(patient_pk)))), r.c.deleted.is_(False), *filters]
+    access = access_filter(conn, access)
+    if access is not None:
+        where += access.search_conditions(r, None)
     if page.snapshot is not None:
         where.append(r.c.pk <= page.snapshot)
     snap_col = select(func.max(s.resource.c.pk)).scalar_subquery()
@@ -71,6 +74,8 @@ def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]],
     snapshot = page.snapshot if page.snapshot is not None else (rows_raw[0][4] if rows_raw else None)
     total = conn.execute(select(func.count()).select_from(select(r.c.pk).where(*where).subquery())).scalar_one()
     referenced = _referenced(conn, rows, members, patient_pk, filters, base_url)
+    if access is not None:
+        referenced = access.after_search(conn, None, params, rows, referenced, ("Patient", patient_id))
     entry = entries(base_url, rows, "match", shape) + entries(base_url, referenced, "include", shape)
     url = f"{base_url}/Patient/{patient_id}/$everything"
     return searchset(total=total, links=links(url, params, page, has_next=has_next, snapshot=snapshot),

@@ -19,7 +19,7 @@ from . import chain, datetimes, numbers, refs, strings, tokens, uris
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import UNSUPPORTED_PARAMS, Name, split_escaped, unescape
 from .registry import components, lookup
-from .sql import Context, any_of, exists_in
+from .sql import Context, any_of, correlate
 
 MAX_DEPTH = 6  # nested chains / _has
 
@@ -74,10 +74,13 @@ def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
 
 
 def _base(ctx: Context, t: Any, param: str) -> list[ColumnElement[bool]]:
-    conds = [t.c.res_pk == ctx.res.c.pk, t.c.param == param]
-    if ctx.rtype is not None:
-        conds.insert(1, t.c.res_type == ctx.rtype)
-    return conds
+    """Leading ``res_type, param`` conditions: the prefix of every typed index."""
+    return [t.c.res_type == ctx.rtype, t.c.param == param] if ctx.rtype is not None else [t.c.param == param]
+
+
+def _rows(ctx: Context, t: Any, *conds: ColumnElement[bool], source: Any = None) -> ColumnElement[bool]:
+    """The current resource has index rows in ``t`` (or the join ``source``) matching ``conds``."""
+    return correlate(ctx.dialect, source if source is not None else t, t.c.res_pk, ctx.res.c.pk, *conds)
 
 
 def _table(ctx: Context, kind: str) -> Any:
@@ -94,7 +97,7 @@ def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw
         if modifier == "identifier":
             t = _table(ctx, "token")
             conds = [tokens.condition(t, v, None, ctx, raw) for v in values]
-            return exists_in(t, *_base(ctx, t, f"{sp.code}:identifier"), any_of(conds))
+            return _rows(ctx, t, *_base(ctx, t, f"{sp.code}:identifier"), any_of(conds))
         if modifier is not None and (modifier in refs.UNSUPPORTED or not is_resource_type(modifier)):
             raise bad_modifier(raw, modifier)
         if modifier is not None and sp.target and modifier not in sp.target:
@@ -102,7 +105,7 @@ def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw
                             f"{sp.code} cannot refer to {modifier}")
         t = _table(ctx, "reference")
         conds = [refs.condition(t, v, modifier, ctx) for v in values]
-        return exists_in(t, *_base(ctx, t, sp.code), any_of(conds))
+        return _rows(ctx, t, *_base(ctx, t, sp.code), any_of(conds))
     if kind not in s.INDEX_TABLES:
         unsupported_param(ctx, raw)  # "special" parameters (near, _text...) have no index
         return None
@@ -116,7 +119,7 @@ def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw
         negate, modifier = True, None
     t = _table(ctx, kind)
     conds = [_value_condition(ctx, kind, t, v, modifier, raw) for v in values]
-    found = exists_in(t, *_base(ctx, t, sp.code), any_of(conds))
+    found = _rows(ctx, t, *_base(ctx, t, sp.code), any_of(conds))
     if kind in ("number", "quantity"):
         return or_(found, _ranges(ctx, sp.code, kind, values, raw))
     return not_(found) if negate else found
@@ -128,7 +131,8 @@ def _ranges(ctx: Context, code: str, kind: str, values: list[str], raw: str) -> 
     joined = low.join(high, and_(high.c.res_pk == low.c.res_pk, high.c.grp == low.c.grp))
     build = numbers.number_range_condition if kind == "number" else numbers.quantity_range_condition
     conds = [build(low, high, v, raw) for v in values]
-    return exists_in(joined, *_base(ctx, low, f"{code}:low"), high.c.param == f"{code}:high", any_of(conds))
+    return _rows(ctx, low, *_base(ctx, low, f"{code}:low"), high.c.param == f"{code}:high", any_of(conds),
+                 source=joined)
 
 
 def _value_condition(ctx: Context, kind: str, t: Any, value: str, modifier: str | None,
@@ -173,7 +177,7 @@ def _composite(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElem
             if t is not first:
                 conds += [t.c.res_type == ctx.rtype, t.c.param == pcode]
             conds.append(_value_condition(ctx, kind, t, part, None, raw))
-        alternatives.append(exists_in(joined, *conds))
+        alternatives.append(_rows(ctx, first, *conds, source=joined))
     return any_of(alternatives)
 
 
@@ -185,17 +189,17 @@ def _missing(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElemen
         if not comps:
             raise bad_modifier(raw, "missing")
         t = _table(ctx, comps[0][1])
-        present = exists_in(t, *_base(ctx, t, comps[0][0]))
+        present = _rows(ctx, t, *_base(ctx, t, comps[0][0]))
     elif sp.type == "reference":
         t, tok = _table(ctx, "reference"), _table(ctx, "token")
-        present = or_(exists_in(t, *_base(ctx, t, sp.code)),
-                      exists_in(tok, *_base(ctx, tok, f"{sp.code}:identifier")))
+        present = or_(_rows(ctx, t, *_base(ctx, t, sp.code)),
+                      _rows(ctx, tok, *_base(ctx, tok, f"{sp.code}:identifier")))
     elif sp.type in ("number", "quantity"):
         t = _table(ctx, sp.type)
-        present = exists_in(t, *_base(ctx, t, sp.code)[:-1], t.c.param.in_([sp.code, f"{sp.code}:low"]))
+        present = _rows(ctx, t, *_base(ctx, t, sp.code)[:-1], t.c.param.in_([sp.code, f"{sp.code}:low"]))
     elif sp.type in s.INDEX_TABLES:
         t = _table(ctx, sp.type)
-        present = exists_in(t, *_base(ctx, t, sp.code))
+        present = _rows(ctx, t, *_base(ctx, t, sp.code))
     else:
         raise bad_modifier(raw, "missing")
     out = []

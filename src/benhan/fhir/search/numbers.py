@@ -22,7 +22,6 @@ from sqlalchemy import ColumnElement, and_, not_, or_
 from .problems import bad_value
 from .query import split_escaped, split_prefix, unescape
 
-
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 

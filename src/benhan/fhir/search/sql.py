@@ -68,9 +68,18 @@ def any_of(conds: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     return conds[0] if len(conds) == 1 else or_(*conds)
 
 
-def exists_in(table: FromClause, *conds: ColumnElement[bool]) -> ColumnElement[bool]:
-    """``EXISTS (SELECT 1 FROM table WHERE conds)``."""
-    return exists(select(literal(1)).select_from(table).where(*conds))
+def correlate(dialect: str, source: FromClause, inner: Any, outer: Any,
+              *conds: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Some row of ``source`` matching ``conds`` has ``inner == outer``.
+
+    PostgreSQL: a correlated ``EXISTS``, which it plans as a semi-join (and ``NOT EXISTS`` as an
+    anti-join). SQLite does not decorrelate EXISTS (it would re-run the subquery for every resource
+    row), so there it is ``outer IN (SELECT inner ...)``: the subquery runs once, through the typed
+    index, and resources are then fetched by primary key.
+    """
+    if dialect == "sqlite":
+        return outer.in_(select(inner).select_from(source).where(*conds))
+    return exists(select(literal(1)).select_from(source).where(inner == outer, *conds))
 
 
 @dataclass(slots=True)

@@ -1,0 +1,228 @@
+"""Access decisions: role permissions x token scopes x relationship to the patient x security labels.
+
+:meth:`Access.effective` says whether an interaction on a type is allowed at all and under which
+row rule; :meth:`Access.conditions` turns that rule into SQL conditions on the ``resource`` table,
+so searches exclude what may not be seen *inside the query* (counts and paging then never leak);
+:meth:`Access.visible` and :meth:`Access.may_write_for` answer the same question for one record.
+
+Patient relationship ("relationship" roles) is computed from the FHIR data itself: a current or
+past Encounter whose serviceProvider is one of the user's departments, or at a Location managed by
+one; a CareTeam or Encounter naming the user's Practitioner; and active break-glass grants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select, union
+
+from benhan.db import schema as s
+from benhan.fhir import definitions
+from benhan.fhir.searchparams import compartment_params
+
+from .policy import Policy, TypeRule, load_policy
+from .principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """The row rule under which an allowed interaction runs."""
+
+    patients: str  # facility | relationship | own | none
+    relationship: frozenset[str]
+    sensitive: str  # all | care-team | none
+    only_patient: str | None = None  # patient/ scopes: this patient's compartment only
+
+
+UNRESTRICTED = Effective("facility", frozenset(), "all")
+
+
+@cache
+def in_patient_compartment(rtype: str) -> bool:
+    return rtype == "Patient" or bool(compartment_params(rtype))
+
+
+class Access:
+    """The decisions for one principal (one request)."""
+
+    def __init__(self, principal: Principal, policy: Policy | None = None) -> None:
+        self.principal = principal
+        self.policy = policy or load_policy()
+        self.rules: dict[str, TypeRule] = self.policy.rules_for(principal.roles) if principal.kind == "user" else {}
+
+    # -------------------------------------------------------------- type level
+
+    def effective(self, rtype: str, interaction: str) -> Effective | None:
+        """None when the roles or the scopes do not allow ``interaction`` on ``rtype``."""
+        p = self.principal
+        contexts = p.scopes.contexts_for(rtype, interaction)
+        if p.kind == "system":
+            return UNRESTRICTED if "system" in contexts else None
+        rule = self.rules.get(rtype)
+        if rule is None or interaction not in rule.interactions:
+            return None
+        if "user" in contexts:
+            return Effective(rule.patients, rule.relationship, rule.sensitive)
+        if "patient" in contexts:
+            patient = p.launch_patient or (p.patient_id if rule.patients == "own" else None)
+            if patient is None:
+                return None
+            return Effective(rule.patients, rule.relationship, rule.sensitive, only_patient=patient)
+        return None
+
+    def allowed_types(self, interaction: str) -> list[str]:
+        candidates = definitions.resource_types() if self.principal.kind == "system" else self.rules.keys()
+        return sorted(t for t in candidates if self.effective(t, interaction) is not None)
+
+    def unrestricted(self, rtype: str, interaction: str) -> bool:
+        eff = self.effective(rtype, interaction)
+        return eff is not None and (not self._row_conditions_needed(rtype, eff))
+
+    # -------------------------------------------------------------- rows
+
+    def conditions(self, r: Any, rtype: str | None, interaction: str = "s") -> list[ColumnElement[bool]]:
+        """SQL conditions on ``r`` (the resource table) keeping only the rows this principal may see.
+
+        ``rtype`` None means any type (system-level search): rows of types not allowed are dropped.
+        """
+        if rtype is not None:
+            eff = self.effective(rtype, interaction)
+            return [false()] if eff is None else self._row_conditions(r, rtype, eff)
+        types = self.allowed_types(interaction)
+        if not types:
+            return [false()]
+        groups: dict[tuple[str, Effective], list[str]] = {}
+        for t in types:
+            eff = self.effective(t, interaction)
+            assert eff is not None
+            key = ("Patient" if t == "Patient" else str(in_patient_compartment(t)), eff)
+            groups.setdefault(key, []).append(t)
+        parts = []
+        for (_, eff), group in groups.items():
+            conds = self._row_conditions(r, group[0], eff)
+            if len(group) == len(definitions.resource_types()) and not conds:
+                return []
+            parts.append(and_(r.c.type.in_(group), *conds))
+        return [or_(*parts)]
+
+    def visible(self, conn: Connection, rtype: str, pk: int, interaction: str = "r") -> bool:
+        eff = self.effective(rtype, interaction)
+        if eff is None:
+            return False
+        conds = self._row_conditions(s.resource, rtype, eff)
+        if not conds:
+            return True
+        r = s.resource
+        return conn.execute(select(r.c.pk).where(r.c.pk == pk, *conds)).first() is not None
+
+    def may_write_for(self, conn: Connection, rtype: str, interaction: str, patients: list[str]) -> bool:
+        """May ``interaction`` write a ``rtype`` resource belonging to ``patients``' compartments?"""
+        eff = self.effective(rtype, interaction)
+        if eff is None:
+            return False
+        if not in_patient_compartment(rtype):
+            return True
+        if eff.only_patient is not None and set(patients) != {eff.only_patient}:
+            return False
+        if eff.patients == "facility":
+            return True
+        if not patients or eff.patients == "none":
+            return False
+        if eff.patients == "own":
+            return set(patients) == {self.principal.patient_id}
+        allowed = self._relationship_ids(eff.relationship)
+        found = {row[0] for row in conn.execute(select(allowed.c.pid).where(allowed.c.pid.in_(patients)))}
+        return found >= set(patients)
+
+    # -------------------------------------------------------------- internals
+
+    def _row_conditions_needed(self, rtype: str, eff: Effective) -> bool:
+        return bool(self._row_conditions(s.resource, rtype, eff))
+
+    def _row_conditions(self, r: Any, rtype: str, eff: Effective) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if in_patient_compartment(rtype):
+            if eff.patients == "none":
+                return [false()]
+            if eff.only_patient is not None:
+                conds.append(_in_patients(r, rtype, [eff.only_patient]))
+            if eff.patients == "own":
+                conds.append(_in_patients(r, rtype, [self.principal.patient_id or ""]))
+            elif eff.patients == "relationship":
+                conds.append(_in_patients(r, rtype, select(self._relationship_ids(eff.relationship).c.pid)))
+        if eff.sensitive != "all" and self.policy.sensitive_labels:
+            plain = ~self._labelled(r)
+            if eff.sensitive == "care-team" and in_patient_compartment(rtype):
+                conds.append(or_(plain, _in_patients(r, rtype, select(self._care_team_ids().c.pid))))
+            else:
+                conds.append(plain)
+        return conds
+
+    def _labelled(self, r: Any) -> ColumnElement[bool]:
+        t = s.idx_token.alias("sec_label")
+        labels = or_(*(and_(t.c.system == system, t.c.code == code) for system, code in self.policy.sensitive_labels))
+        return exists(select(t.c.res_pk).where(t.c.res_pk == r.c.pk, t.c.param == "_security", labels))
+
+    def _relationship_ids(self, relationship: frozenset[str]) -> Any:
+        """A subquery (column ``pid``) of the Patient ids related to this user."""
+        p = self.principal
+        c = s.compartment.alias("rel_comp")
+        parts: list[Any] = []
+        if "department" in relationship and p.departments:
+            parts.append(select(c.c.comp_id.label("pid")).where(
+                c.c.comp_type == "Patient", c.c.res_type == "Encounter", c.c.res_pk.in_(_department_encounters(p))))
+        if "care-team" in relationship:
+            team = self._care_team_ids()
+            parts.append(select(team.c.pid))
+        parts.append(_literal_ids(p.grants))
+        return (parts[0] if len(parts) == 1 else union(*parts)).subquery("related")
+
+    def _care_team_ids(self) -> Any:
+        p = self.principal
+        c = s.compartment.alias("team_comp")
+        parts: list[Any] = [_literal_ids(p.grants)]
+        if p.practitioner_id:
+            ref = s.idx_reference.alias("team_ref")
+            member_of = select(ref.c.res_pk).where(
+                ref.c.res_type.in_(("CareTeam", "Encounter")), ref.c.param.in_(("participant", "practitioner")),
+                ref.c.target_type == "Practitioner", ref.c.target_id == p.practitioner_id)
+            parts.append(select(c.c.comp_id.label("pid")).where(c.c.comp_type == "Patient", c.c.res_pk.in_(member_of)))
+        return (parts[0] if len(parts) == 1 else union(*parts)).subquery("team")
+
+
+def _literal_ids(ids: tuple[str, ...]) -> Any:
+    """A one-column SELECT of literal patient ids (empty when there are none)."""
+    r = s.resource.alias("lit")
+    if not ids:
+        return select(r.c.id.label("pid")).where(false())
+    return select(r.c.id.label("pid")).where(r.c.type == "Patient", r.c.id.in_(ids))
+
+
+def _department_encounters(p: Principal) -> Any:
+    enc = s.idx_reference.alias("dept_enc")
+    loc = s.idx_reference.alias("dept_loc")
+    at_dept_location = select(loc.c.res_pk).where(
+        loc.c.res_type == "Location", loc.c.param == "organization", loc.c.target_type == "Organization",
+        loc.c.target_id.in_(p.departments))
+    res = s.resource.alias("dept_loc_res")
+    location_ids = select(res.c.id).where(res.c.pk.in_(at_dept_location))
+    return union(
+        select(enc.c.res_pk).where(enc.c.res_type == "Encounter", enc.c.param == "service-provider",
+                                   enc.c.target_type == "Organization", enc.c.target_id.in_(p.departments)),
+        select(enc.c.res_pk).where(enc.c.res_type == "Encounter", enc.c.param == "location",
+                                   enc.c.target_type == "Location", enc.c.target_id.in_(location_ids)),
+    )
+
+
+def _in_patients(r: Any, rtype: str, ids: Any) -> ColumnElement[bool]:
+    """``r`` is Patient ``ids`` itself, or belongs to the compartment of one of them."""
+    if rtype == "Patient":
+        return r.c.id.in_(ids)
+    c = s.compartment.alias("acl_comp")
+    return r.c.pk.in_(select(c.c.res_pk).where(c.c.comp_type == "Patient", c.c.comp_id.in_(ids)))
+
+
+
+__all__ = ["UNRESTRICTED", "Access", "Effective", "in_patient_compartment"]

@@ -1,0 +1,202 @@
+"""The per-request security context of the FHIR layer: access decisions at every hook, and the
+audit entries of the request.
+
+The router calls :meth:`FhirGuard.before` for every interaction (bundle entries included); the
+repository calls :meth:`on_read` / :meth:`on_write`; the search engine asks for
+:meth:`search_conditions` and reports results to :meth:`after_search`. Denials raise a 403
+OperationOutcome and are kept in :attr:`denials`, which are recorded even when the request's
+transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, select
+
+from benhan.db import schema as s
+from benhan.fhir import definitions
+from benhan.fhir.errors import FhirError
+
+from . import audit
+from .access import Access, in_patient_compartment
+from .audit import AuditEntry
+from .interactions import Interaction, classify
+
+
+def forbidden(vi: str, en: str) -> FhirError:
+    return FhirError.one(403, "forbidden", vi, en)
+
+
+class FhirGuard:
+    """Security context of one FHIR request (one connection, one transaction)."""
+
+    def __init__(self, conn: Connection, access: Access) -> None:
+        self.conn = conn
+        self.access = access
+        self.entries: list[AuditEntry] = []
+        self.denials: list[AuditEntry] = []
+
+    # ------------------------------------------------------------------ audit
+
+    def entry(self, action: str, entity: str | None, patients: list[str] | None = None, outcome: int = 200,
+              detail: str | None = None) -> AuditEntry:
+        p = self.access.principal
+        patients = sorted(set(patients or []))
+        purpose = audit.TREATMENT
+        if p.grants and set(patients) & set(p.grants):
+            purpose = audit.BREAK_GLASS
+        elif "patient" in p.roles:
+            purpose = audit.PATIENT_REQUEST
+        return AuditEntry(action, outcome, p.username, ",".join(p.roles) or None, p.client_id, entity, patients,
+                          p.ip, purpose, detail)
+
+    def record(self, action: str, entity: str | None, patients: list[str] | None = None) -> None:
+        self.entries.append(self.entry(action, entity, patients))
+
+    def deny(self, action: str, entity: str | None, vi: str, en: str, patients: list[str] | None = None) -> FhirError:
+        self.denials.append(self.entry(action, entity, patients, outcome=403, detail=en))
+        return forbidden(vi, en)
+
+    def flush(self, conn: Connection) -> None:
+        """Append this request's entries (same transaction as the data access)."""
+        entries, self.entries = self.entries + self.denials, []
+        self.denials = []
+        audit.append(conn, entries)
+
+    # ------------------------------------------------------------------ router
+
+    def before(self, req: Any, parts: list[str]) -> None:
+        """Type-level decision for one interaction (also called for each bundle entry)."""
+        it = classify(req.method, req.path, req.body)
+        query = urlencode([(k, v) for k, v in req.query if k != "_format"])
+        entity = it.entity(query)
+        if it.rtype == "AuditEvent" or (len(parts) == 3 and parts[2] == "AuditEvent"):
+            if req.method != "GET":
+                raise FhirError.one(405, "not-supported", "Nhật ký truy cập chỉ đọc", "AuditEvent is read-only")
+            raise FhirError.one(400, "not-supported", "Chỉ tra cứu AuditEvent trực tiếp tại /fhir/AuditEvent",
+                                "AuditEvent is only searchable directly at /fhir/AuditEvent")
+        if it.action in ("transaction", "batch", "bundle"):
+            self.record(it.action, "/")
+            return
+        if it.letter is None and it.action == "capabilities":
+            return
+        if it.rtype is not None and not definitions.is_resource_type(it.rtype):
+            return  # the router answers 404
+        if it.action.startswith("operation"):
+            self._operation(it, entity)
+            return
+        if it.action == "history":
+            self._history(it, entity)
+            return
+        if it.level == "system" and it.action == "search":
+            if not self.access.allowed_types("s"):
+                raise self.deny("search", entity, "Không có quyền tìm kiếm", "Not allowed to search")
+            return
+        assert it.rtype is not None and it.letter is not None
+        if self.access.effective(it.rtype, it.letter) is None:
+            raise self.deny(it.action, entity, f"Không có quyền {it.action} trên {it.rtype}",
+                            f"Not allowed to {it.action} {it.rtype}")
+
+    def _operation(self, it: Interaction, entity: str) -> None:
+        name = it.action.removeprefix("operation")
+        if name == "$validate":
+            rtype = it.rtype or ""
+            if self.access.effective(rtype, "c") is None and self.access.effective(rtype, "u") is None:
+                raise self.deny(it.action, entity, f"Không có quyền ghi {rtype}", f"Not allowed to write {rtype}")
+        elif it.rid is None and name != "$everything":
+            types = [it.rtype] if it.rtype else sorted(definitions.resource_types())
+            if not all(self.access.unrestricted(t, "s") for t in types):
+                raise self.deny(it.action, entity, "Thao tác này cần quyền đọc toàn bộ",
+                                "This operation needs unrestricted read access")
+        elif name == "$everything" and self.access.effective("Patient", "r") is None:
+            raise self.deny(it.action, entity, "Không có quyền đọc hồ sơ người bệnh", "Not allowed to read patients")
+        self.record("operation", entity)
+
+    def _history(self, it: Interaction, entity: str) -> None:
+        if it.rid is None:
+            types = [it.rtype] if it.rtype else sorted(definitions.resource_types())
+            if not all(self.access.unrestricted(t, "s") for t in types):
+                raise self.deny("history", entity, "Lịch sử theo loại cần quyền đọc toàn bộ loại đó",
+                                "Type or system history needs unrestricted read access to the type")
+            self.record("history", entity)
+            return
+        r = s.resource
+        row = self.conn.execute(select(r.c.pk).where(r.c.type == it.rtype, r.c.id == it.rid)).first()
+        patients = self._patients(it.rtype or "", it.rid or "", row[0]) if row else []
+        if row is not None and not self.access.visible(self.conn, it.rtype or "", row[0], "r"):
+            raise self.deny("history", entity, "Không có quyền xem hồ sơ này", "Not allowed to see this record",
+                            patients)
+        if row is None and self.access.effective(it.rtype or "", "r") is None:
+            raise self.deny("history", entity, "Không có quyền", "Not allowed")
+        self.record("history", entity, patients)
+
+    # ------------------------------------------------------------------ repository
+
+    def on_read(self, stored: Any, action: str = "read") -> None:
+        entity = f"{stored.type}/{stored.id}" + (f"/_history/{stored.version}" if action == "vread" else "")
+        patients = self._patients(stored.type, stored.id, stored.pk)
+        if not self.access.visible(self.conn, stored.type, stored.pk, "r"):
+            raise self.deny(action, entity, "Không có quyền xem hồ sơ này", "Not allowed to see this record",
+                            patients)
+        self.record(action, entity, patients)
+
+    def on_write(self, method: str, rtype: str, rid: str, previous: Any, compartments: list[tuple[str, str]] | None
+                 ) -> None:
+        exists = previous is not None and not previous.deleted
+        letter = "d" if method == "DELETE" else ("u" if exists else "c")
+        action = {"POST": "create", "PUT": "update" if exists else "create", "PATCH": "patch",
+                  "DELETE": "delete"}.get(method, method.lower())
+        entity = f"{rtype}/{rid}"
+        old_patients = self._patients(rtype, rid, previous.pk) if exists else []
+        if exists and not self.access.visible(self.conn, rtype, previous.pk, letter):
+            raise self.deny(action, entity, f"Không có quyền {action} hồ sơ này",
+                            f"Not allowed to {action} this record", old_patients)
+        new_patients = [cid for ct, cid in (compartments or []) if ct == "Patient"]
+        if method != "DELETE" and not self.access.may_write_for(self.conn, rtype, letter, new_patients):
+            raise self.deny(action, entity, f"Không có quyền {action} {rtype} cho người bệnh này",
+                            f"Not allowed to {action} {rtype} for this patient", new_patients)
+        self.record(action, entity, sorted(set(old_patients) | set(new_patients)))
+
+    # ------------------------------------------------------------------ search engine
+
+    def search_conditions(self, r: Any, rtype: str | None) -> list[Any]:
+        return self.access.conditions(r, rtype, "s")
+
+    def after_search(self, conn: Connection, rtype: str | None, params: list[tuple[str, str]], rows: list[Any],
+                     included: list[Any], compartment: tuple[str, str] | None = None) -> list[Any]:
+        """Drop included rows that may not be seen; record the search and the patients it showed."""
+        if included:
+            r = s.resource
+            conds = self.access.conditions(r, None, "r")
+            if conds:
+                pks = [row.pk for row in included]
+                keep = {row[0] for row in conn.execute(select(r.c.pk).where(r.c.pk.in_(pks), *conds))}
+                included = [row for row in included if row.pk in keep]
+        shown = rows + included
+        patients = self._patients_of(shown)
+        path = "/".join([*(compartment or ()), rtype or ""]).strip("/") or "/"
+        query = urlencode([(k, v) for k, v in params if k != "_format"])
+        self.record("search", f"{path}?{query}" if query else path, patients)
+        return included
+
+    # ------------------------------------------------------------------ helpers
+
+    def _patients(self, rtype: str, rid: str, pk: int) -> list[str]:
+        if rtype == "Patient":
+            return [rid]
+        if not in_patient_compartment(rtype):
+            return []
+        c = s.compartment
+        return sorted(self.conn.execute(select(c.c.comp_id).where(c.c.res_pk == pk, c.c.comp_type == "Patient"))
+                      .scalars().all())
+
+    def _patients_of(self, rows: list[Any]) -> list[str]:
+        found = {row.id for row in rows if row.type == "Patient"}
+        pks = [row.pk for row in rows if row.type != "Patient" and in_patient_compartment(row.type)]
+        c = s.compartment
+        for start in range(0, len(pks), 500):
+            found.update(self.conn.execute(select(c.c.comp_id).where(
+                c.c.res_pk.in_(pks[start:start + 500]), c.c.comp_type == "Patient")).scalars().all())
+        return sorted(found)

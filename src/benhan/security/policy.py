@@ -1,0 +1,135 @@
+"""The access policy: roles -> permissions, read from ``policy.toml`` (the one readable place).
+
+:func:`load_policy` parses and checks the file once; :meth:`Policy.rules_for` combines several
+roles into one :class:`TypeRule` per resource type (the most permissive role wins for each type).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from benhan.fhir import definitions
+
+INTERACTIONS = frozenset("cruds")
+PATIENT_MODES = ("none", "own", "relationship", "facility")  # least to most permissive
+SENSITIVE_MODES = ("none", "care-team", "all")
+RELATIONSHIPS = frozenset({"department", "care-team"})
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    code: str
+    name: str  # Vietnamese
+    name_en: str
+    aliases: tuple[str, ...]
+    grants: dict[str, frozenset[str]]  # resource type -> interactions
+    patients: str
+    relationship: frozenset[str]
+    sensitive: str
+    break_glass: bool = False
+    review_break_glass: bool = False
+    manage_users: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRule:
+    """What a set of roles allows on one resource type."""
+
+    interactions: frozenset[str]
+    patients: str
+    relationship: frozenset[str]
+    sensitive: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: one policy object per process
+class Policy:
+    roles: dict[str, Role]
+    sensitive_labels: tuple[tuple[str, str], ...]  # (system, code)
+
+    def role(self, name: str) -> Role | None:
+        """A role by code or alias (``doctor`` or ``bac-si``)."""
+        if name in self.roles:
+            return self.roles[name]
+        return next((r for r in self.roles.values() if name in r.aliases), None)
+
+    def canonical(self, names: list[str] | tuple[str, ...]) -> list[str]:
+        out = []
+        for n in names:
+            role = self.role(n)
+            if role is None:
+                raise ValueError(f"unknown role {n!r}; known: {', '.join(sorted(self.roles))}")
+            out.append(role.code)
+        return sorted(set(out))
+
+    def rules_for(self, role_codes: tuple[str, ...] | list[str]) -> dict[str, TypeRule]:
+        """One combined rule per resource type granted by any of ``role_codes``."""
+        return _combine(self, tuple(sorted(role_codes)))
+
+    def any_role(self, role_codes: tuple[str, ...] | list[str], flag: str) -> bool:
+        return any(getattr(self.roles[c], flag) for c in role_codes if c in self.roles)
+
+
+@cache
+def _combine(policy: Policy, role_codes: tuple[str, ...]) -> dict[str, TypeRule]:
+    out: dict[str, TypeRule] = {}
+    for code in role_codes:
+        role = policy.roles.get(code)
+        if role is None:
+            continue
+        for rtype, inter in role.grants.items():
+            rule = TypeRule(inter, role.patients, role.relationship if role.patients == "relationship" else frozenset(),
+                            role.sensitive)
+            prev = out.get(rtype)
+            out[rtype] = rule if prev is None else TypeRule(
+                prev.interactions | rule.interactions,
+                max(prev.patients, rule.patients, key=PATIENT_MODES.index),
+                prev.relationship | rule.relationship,
+                max(prev.sensitive, rule.sensitive, key=SENSITIVE_MODES.index))
+    return out
+
+
+def _expand(groups: dict[str, list[str]], key: str) -> list[str]:
+    if key in groups:
+        return groups[key]
+    if key == "*":
+        return sorted(definitions.resource_types())
+    if not definitions.is_resource_type(key):
+        raise ValueError(f"policy: {key!r} is neither a group nor a resource type")
+    return [key]
+
+
+def parse_policy(text: str) -> Policy:
+    """Parse and check a policy document (raises ``ValueError`` on any mistake)."""
+    data = tomllib.loads(text)
+    groups: dict[str, list[str]] = data.get("groups", {})
+    for name, types in groups.items():
+        for t in types:
+            if not definitions.is_resource_type(t):
+                raise ValueError(f"policy: group {name!r} names unknown resource type {t!r}")
+    roles: dict[str, Role] = {}
+    for code, spec in data.get("roles", {}).items():
+        grants: dict[str, frozenset[str]] = {}
+        for key, letters in spec.get("grants", {}).items():
+            if not set(letters) <= INTERACTIONS:
+                raise ValueError(f"policy: role {code!r} grants unknown interactions {letters!r}")
+            for t in _expand(groups, key):
+                grants[t] = grants.get(t, frozenset()) | frozenset(letters)
+        patients = spec.get("patients", "none")
+        sensitive = spec.get("sensitive", "none")
+        relationship = frozenset(spec.get("relationship", []))
+        if patients not in PATIENT_MODES or sensitive not in SENSITIVE_MODES or not relationship <= RELATIONSHIPS:
+            raise ValueError(f"policy: role {code!r} has an invalid patients/sensitive/relationship value")
+        roles[code] = Role(code, spec["name"], spec.get("name_en", code), tuple(spec.get("aliases", [])), grants,
+                           patients, relationship, sensitive, bool(spec.get("break_glass")),
+                           bool(spec.get("review_break_glass")), bool(spec.get("manage_users")))
+    labels = tuple((item["system"], item["code"]) for item in data.get("sensitive", {}).get("labels", []))
+    return Policy(roles, labels)
+
+
+@cache
+def load_policy() -> Policy:
+    """The shipped policy (``security/policy.toml``), parsed once per process (read-only)."""
+    return parse_policy(resources.files("benhan.security").joinpath("policy.toml").read_text("utf-8"))

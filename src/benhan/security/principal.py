@@ -1,0 +1,67 @@
+"""Who is making a request: a user (with roles, departments, links to FHIR resources) or a system
+client, the token's scopes and launch context, where from, and the user's active break-glass grants.
+
+Built once per request from a verified token and the database (roles are never taken from the token).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from benhan.fhir.clock import Clock, system_clock
+
+from .accounts import get_user
+from .oauth_clients import get_client
+from .scopes import ScopeSet, parse_scopes
+from .tables import break_glass
+from .tokens import TokenClaims, TokenError
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str  # user | system
+    scopes: ScopeSet
+    username: str | None = None
+    user_id: int | None = None
+    roles: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    practitioner_id: str | None = None
+    patient_id: str | None = None  # the user's own Patient (portal users)
+    facility_id: str | None = None
+    client_id: str | None = None
+    launch_patient: str | None = None  # SMART launch context for patient/ scopes
+    grants: tuple[str, ...] = ()  # Patient ids opened by break-glass, still valid
+    jti: str | None = None
+    expires: int = 0
+    ip: str | None = None
+
+    @property
+    def who(self) -> str:
+        return self.username or self.client_id or "?"
+
+
+def active_grants(conn: Connection, user_id: int, clock: Clock = system_clock) -> tuple[str, ...]:
+    rows = conn.execute(select(break_glass.c.patient_id).where(
+        break_glass.c.user_id == user_id, break_glass.c.expires > clock())).scalars().all()
+    return tuple(sorted(set(rows)))
+
+
+def from_claims(conn: Connection, claims: TokenClaims, *, ip: str | None, clock: Clock = system_clock) -> Principal:
+    """The principal for a verified token; refuses tokens of disabled users or clients."""
+    scopes = parse_scopes(claims.scope)
+    if claims.client_id:
+        client = get_client(conn, claims.client_id)
+        if client is None or client.disabled:
+            raise TokenError("invalid_token", "Ứng dụng đã bị vô hiệu hoá", "The client has been disabled")
+    if claims.kind == "system":
+        return Principal("system", scopes, client_id=claims.client_id or claims.subject, jti=claims.jti,
+                         expires=claims.expires, ip=ip)
+    user = get_user(conn, claims.subject)
+    if user is None or user.disabled:
+        raise TokenError("invalid_token", "Tài khoản không còn hoạt động", "The account is no longer active")
+    return Principal("user", scopes, username=user.username, user_id=user.id, roles=user.roles,
+                     departments=user.departments, practitioner_id=user.practitioner_id, patient_id=user.patient_id,
+                     facility_id=user.facility_id, client_id=claims.client_id, launch_patient=claims.patient,
+                     grants=active_grants(conn, user.id, clock), jti=claims.jti, expires=claims.expires, ip=ip)

@@ -1,0 +1,122 @@
+"""The audit trail: a row for each access, hash chain verified, tampering detected and named,
+append-only in the database, readable as FHIR AuditEvent by auditors (and by a patient for their own)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from benhan.security import audit
+from benhan.security.tables import audit_log
+
+from .conftest import observation, patient, put
+
+
+def _rows(secure):  # type: ignore[no-untyped-def]
+    with secure.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings()]
+
+
+def test_each_access_leaves_a_row(secure):
+    put(secure.admin, patient("p1"))
+    put(secure.admin, observation("o1", "p1"))
+    before = len(_rows(secure))
+    doc = secure.as_user("kt.an", ["technician"])
+    assert doc.get("Observation/o1").status_code == 200
+    assert doc.get("Observation?subject=Patient/p1").status_code == 200
+    assert doc.put("Observation/o1", observation("o1", "p1")).status_code == 200
+    assert doc.get("Observation/o404").status_code == 404
+    assert doc.delete("Patient/p1").status_code == 403
+    rows = _rows(secure)[before:]
+    assert [(r["action"], r["outcome"]) for r in rows] == [
+        ("read", 200), ("search", 200), ("update", 200), ("read", 404), ("delete", 403)]
+    read = rows[0]
+    assert read["username"] == "kt.an" and read["roles"] == "technician"
+    assert read["entity"] == "Observation/o1" and read["patients"] == ",p1,"
+    assert read["ip"] and read["purpose"] == "TREAT"
+    assert rows[1]["entity"] == "Observation?subject=Patient%2Fp1" and rows[1]["patients"] == ",p1,"
+    with secure.engine.connect() as conn:
+        assert audit.verify(conn) == []
+
+
+def test_invalid_token_attempt_is_recorded(secure):
+    secure.client_for("garbage").get("Patient")
+    rows = _rows(secure)
+    assert rows[-1]["outcome"] == 401 and rows[-1]["username"] is None
+
+
+def test_tampering_is_detected_and_named(secure, database_url):
+    put(secure.admin, patient("p1"))
+    for _ in range(3):
+        secure.admin.get("Patient/p1")
+    rows = _rows(secure)
+    target = rows[2]["seq"]
+    with secure.engine.connect() as conn, conn.begin():
+        # The application cannot change the log ...
+        with pytest.raises(Exception, match="append-only"), conn.begin_nested():
+            conn.execute(text("UPDATE audit_log SET username = 'someone-else' WHERE seq = :s"), {"s": target})
+    # ... so an attacker with database-owner rights removes the guard first.
+    with secure.engine.connect() as conn, conn.begin():
+        if database_url.startswith("sqlite"):
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        else:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        conn.execute(text("UPDATE audit_log SET username = 'someone-else' WHERE seq = :s"), {"s": target})
+    with secure.engine.connect() as conn:
+        problems = audit.verify(conn)
+    assert [p.seq for p in problems] == [target]
+    assert "altered" in str(problems[0])
+    with secure.engine.connect() as conn, conn.begin():
+        conn.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": target + 1})
+    with secure.engine.connect() as conn:
+        seqs = {p.seq for p in audit.verify(conn)}
+    assert target in seqs and target + 1 in seqs  # the gap is named
+
+
+def test_cli_verify(secure, database_url, capsys, monkeypatch):
+    from benhan.cli import main
+
+    put(secure.admin, patient("p1"))
+    monkeypatch.setenv("BENHAN_DATABASE_URL", database_url)
+    assert main(["audit", "verify"]) == 0
+    assert "intact" in capsys.readouterr().out
+
+
+def test_auditevent_for_auditors_only(secure):
+    put(secure.admin, patient("p1"))
+    put(secure.admin, patient("p2"))
+    doctor = secure.as_user("kt.binh", ["technician"])
+    doctor.get("Patient/p1")
+    doctor.get("Patient/p2")
+    assert doctor.get("AuditEvent").status_code == 403
+    auditor = secure.as_user("kiemtra", ["auditor"])
+    bundle = auditor.get("AuditEvent?agent=kt.binh&patient=Patient/p1").json()
+    assert bundle["total"] == 1
+    event = bundle["entry"][0]["resource"]
+    assert event["resourceType"] == "AuditEvent" and event["action"] == "R"
+    assert event["agent"][0]["who"]["identifier"]["value"] == "kt.binh"
+    assert {"reference": "Patient/p1"} in [e.get("what") for e in event["entity"]]
+    # the projection is valid R4
+    from benhan.fhir.validation import validate_resource
+
+    validate_resource(event, resource_type="AuditEvent")
+    one = auditor.get(f"AuditEvent/{event['id']}")
+    assert one.status_code == 200 and one.json()["id"] == event["id"]
+    assert auditor.get("AuditEvent?date=ge2000-01-01&type=read").json()["total"] >= 2
+    assert auditor.post("AuditEvent", event).status_code == 405
+    assert auditor.get("AuditEvent?date=bad").status_code == 400
+
+
+def test_patient_sees_who_accessed_their_record(secure):
+    put(secure.admin, patient("p1"))
+    put(secure.admin, patient("p2"))
+    tech = secure.as_user("kt.cuong", ["technician"])
+    tech.get("Patient/p1")
+    tech.get("Patient/p2")
+    portal = secure.as_user("nb.p1", ["patient"], scope="patient/*.rs", patient="p1")
+    bundle = portal.get("AuditEvent").json()
+    users = {e["resource"]["agent"][0]["who"]["identifier"]["value"] for e in bundle["entry"]}
+    assert "kt.cuong" in users
+    for e in bundle["entry"]:
+        assert any(x.get("what") == {"reference": "Patient/p1"} for x in e["resource"]["entity"])
