@@ -91,7 +91,12 @@ idx_token = _index_table(
     Column("text", String(255)),  # normalised display / CodeableConcept.text, for :text
     Column("type_system", String(255)),  # Identifier.type coding, for :of-type
     Column("type_code", String(255)),
-    indexes=(Index("ix_idx_token_code", "res_type", "param", "code", "system"),),
+    indexes=(
+        Index("ix_idx_token_code", "res_type", "param", "code", "system"),
+        Index("ix_idx_token_system", "res_type", "param", "system"),  # identifier=system|
+        Index("ix_idx_token_text", "res_type", "param", "text",  # :text (starts-with)
+              postgresql_ops={"text": "text_pattern_ops"}),
+    ),
 )
 
 idx_date = _index_table(
