@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonpatch
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from benhan.db import schema as s
@@ -393,13 +393,7 @@ class Repository:
         r = s.resource
         new = [p for p in pending if p.pk is None]
         if new:
-            result = self.conn.execute(
-                insert(r).returning(r.c.pk, sort_by_parameter_order=True),
-                [{"type": p.type, "id": p.id, "version": p.version, "last_updated": p.last_updated,
-                  "deleted": p.deleted, "content": p.content} for p in new],
-            )
-            for p, row in zip(new, result.all(), strict=True):
-                p.pk = row[0]
+            self._insert_current_rows(new)
         changed = [p for p in pending if p not in new]
         if changed:
             self.conn.execute(
@@ -418,6 +412,23 @@ class Repository:
              "deleted": p.deleted, "method": p.method, "content": p.content} for p in pending
         ])
         self._write_index(pending)
+
+    def _insert_current_rows(self, new: list[_Pending]) -> None:
+        """Insert new ``resource`` rows in one statement and learn their keys."""
+        r = s.resource
+        rows = [{"type": p.type, "id": p.id, "version": p.version, "last_updated": p.last_updated,
+                 "deleted": p.deleted, "content": p.content} for p in new]
+        if self.conn.dialect.name == "sqlite":
+            # SQLite has one writer at a time, so the next keys are max(pk)+1...; SQLAlchemy would otherwise
+            # fall back to one INSERT ... RETURNING per row to keep the keys in order.
+            start = self.conn.execute(select(func.coalesce(func.max(r.c.pk), 0))).scalar_one()
+            for offset, (p, row) in enumerate(zip(new, rows, strict=True), start=1):
+                p.pk = row["pk"] = start + offset
+            self.conn.execute(insert(r), rows)
+            return
+        result = self.conn.execute(insert(r).returning(r.c.pk, sort_by_parameter_order=True), rows)
+        for p, row in zip(new, result.all(), strict=True):
+            p.pk = row[0]
 
     def _write_index(self, pending: list[_Pending]) -> None:
         by_kind: dict[str, list[dict[str, Any]]] = {}
