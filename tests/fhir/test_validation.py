@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -383,14 +382,3 @@ def test_integer_kinds_respect_their_ranges(value: int) -> None:
 
 
 # --- speed ---------------------------------------------------------------------------------------
-
-
-def test_validation_is_fast_enough_for_bulk_ingest() -> None:
-    resources = [e["resource"] for path in SYNTHEA[:8] for e in load(path)["entry"]]
-    validate_resource(resources[0])  # compile the definitions outside the measurement
-    start = time.perf_counter()
-    for resource in resources:
-        validate_resource(resource)
-    per_resource = (time.perf_counter() - start) / len(resources)
-    # Typical cost is ~40 µs; the bound leaves room for slow CI machines yet catches a 10x regression.
-    assert per_resource < 0.0005, f"{per_resource * 1e6:.0f} µs per resource"

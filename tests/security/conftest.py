@@ -81,7 +81,8 @@ def secure(database_url: str) -> Iterator[SecureApp]:
     app = create_app(settings)
     engine = app.state.engine
     with TestClient(app) as http:
-        admin = FhirClient(TestClient(app, headers={"Authorization": f"Bearer {system_token(engine, 'system/*.cruds')}"}))
+        token = system_token(engine, "system/*.cruds")
+        admin = FhirClient(TestClient(app, headers={"Authorization": f"Bearer {token}"}))
         yield SecureApp(app, engine, settings, http, admin)
 
 

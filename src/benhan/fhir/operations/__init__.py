@@ -7,7 +7,7 @@ from collections.abc import Callable
 from benhan.fhir.errors import FhirError
 from benhan.fhir.http_types import FhirRequest, FhirResponse
 
-from . import everything, meta, validate
+from . import everything, meta, terminology, validate
 
 # name -> (handler, allowed levels)
 Operation = Callable[[FhirRequest, object, str | None, str | None], FhirResponse]
@@ -17,8 +17,11 @@ OPERATIONS: dict[str, tuple[Operation, frozenset[str]]] = {
     "meta-add": (meta.run_meta_add, frozenset({"instance"})),
     "meta-delete": (meta.run_meta_delete, frozenset({"instance"})),
     "everything": (everything.run, frozenset({"instance"})),
+    "lookup": (terminology.lookup, frozenset({"type", "instance"})),
+    "expand": (terminology.expand_valueset, frozenset({"type", "instance"})),
+    "validate-code": (terminology.validate_code, frozenset({"type", "instance"})),  # CodeSystem or ValueSet
 }
-TYPE_RESTRICTIONS = {"everything": "Patient"}
+TYPE_RESTRICTIONS = {"everything": "Patient", "lookup": "CodeSystem", "expand": "ValueSet"}
 
 
 def dispatch_operation(req: FhirRequest, ctx: object, parts: list[str]) -> FhirResponse:
