@@ -107,10 +107,14 @@ def _execute(engine, settings: Settings, req: FhirRequest, security, ip: str | N
     from benhan.security.interactions import classify
 
     public = _is_public(req)
+    reads_only = req.method == "GET"
     guard = None
     try:
         with engine.connect() as conn:
-            conn.info["write"] = not public  # authenticated requests append audit rows
+            # Writes take the write lock up front (SQLite: BEGIN IMMEDIATE). Reads run in a shared
+            # transaction and append their audit rows in a short write transaction of their own, still
+            # before the response leaves: no data goes out without its audit record.
+            conn.info["write"] = not reads_only
             try:
                 with conn.begin():
                     if not public:
@@ -118,7 +122,11 @@ def _execute(engine, settings: Settings, req: FhirRequest, security, ip: str | N
                         guard = security.guard(conn, principal)
                         conn.info[ACCESS_KEY] = guard
                     resp = _dispatch(req, settings, conn, guard)
-                    if guard is not None:
+                    if guard is not None and not reads_only:
+                        guard.flush(conn)
+                if guard is not None and reads_only:
+                    conn.info["write"] = True
+                    with conn.begin():
                         guard.flush(conn)
             finally:
                 conn.info.pop(ACCESS_KEY, None)
