@@ -8,13 +8,12 @@ database transaction back. A batch runs each entry on its own savepoint and repo
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import FhirError, Issue, invalid, operation_outcome
 from .http_types import FhirRequest, FhirResponse
-from .references import iter_references, rewrite_references
+from .references import rewrite_references
 from .router import Context, handle, stored_to_entry_response
 
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
@@ -114,8 +113,10 @@ def _transaction(req: FhirRequest, ctx: Context, entries: list[_Entry]) -> dict[
                 repo.check_deferred_references()
             body = entry.resource
             if isinstance(body, dict):
-                body = rewrite_references(copy.deepcopy(body), mapping)
-                _resolve_conditional_references(ctx, body, entry.index)
+                # The body was parsed from this request: rewriting it in place is safe and spares a copy.
+                conditional = rewrite_references(body, mapping)
+                if conditional:
+                    _resolve_conditional_references(ctx, body, conditional, entry.index)
             try:
                 results[entry.index] = _run_transaction_entry(req, ctx, entry, body, mapping)
             except FhirError as exc:
@@ -186,11 +187,9 @@ def _assign_ids(req: FhirRequest, ctx: Context, entries: list[_Entry]) -> dict[s
     return mapping
 
 
-def _resolve_conditional_references(ctx: Context, resource: dict[str, Any], index: int) -> None:
+def _resolve_conditional_references(ctx: Context, resource: dict[str, Any], conditional: set[str],
+                                    index: int) -> None:
     """``Patient?identifier=...`` references must match exactly one resource."""
-    conditional = {ref for ref, _ in iter_references(resource) if "?" in ref and not ref.startswith("#")}
-    if not conditional:
-        return
     resolved: dict[str, str] = {}
     for ref in conditional:
         rtype, query = ref.split("?", 1)

@@ -33,19 +33,17 @@ def iter_references(resource: dict[str, Any]) -> Iterator[tuple[str, str]]:
     yield from _walk(resource, root)
 
 
-def _walk(node: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        ref = node.get("reference")
-        if isinstance(ref, str):
-            yield ref, f"{path}.reference"
-        for key, value in node.items():
-            if key in ("reference", "text") and not isinstance(value, (dict, list)):
-                continue
-            if isinstance(value, (dict, list)):
-                yield from _walk(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _walk(item, f"{path}[{i}]")
+def _walk(node: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    ref = node.get("reference")
+    if isinstance(ref, str):
+        yield ref, f"{path}.reference"
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from _walk(value, f"{path}.{key}")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from _walk(item, f"{path}.{key}[{i}]")
 
 
 def parse_local(reference: str, base_url: str = "") -> tuple[str, str, str | None] | None:
@@ -70,16 +68,24 @@ def local_references(resource: dict[str, Any], base_url: str, is_type: Callable[
     return found
 
 
-def rewrite_references(resource: Any, mapping: dict[str, str]) -> Any:
-    """Replace reference strings found in ``mapping`` (e.g. ``urn:uuid:...`` -> ``Patient/42``) in place."""
-    if isinstance(resource, dict):
-        ref = resource.get("reference")
-        if isinstance(ref, str) and ref in mapping:
-            resource["reference"] = mapping[ref]
-        for value in resource.values():
-            if isinstance(value, (dict, list)):
-                rewrite_references(value, mapping)
-    elif isinstance(resource, list):
-        for item in resource:
-            rewrite_references(item, mapping)
-    return resource
+def rewrite_references(resource: Any, mapping: dict[str, str]) -> set[str]:
+    """Replace reference strings found in ``mapping`` (e.g. ``urn:uuid:...`` -> ``Patient/42``) in place.
+
+    Returns the conditional references (``Type?query``) met on the way, so a transaction can resolve
+    them without walking the resource a second time.
+    """
+    conditional: set[str] = set()
+    stack = [resource]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("reference")
+            if isinstance(ref, str):
+                if ref in mapping:
+                    node["reference"] = mapping[ref]
+                elif "?" in ref and not ref.startswith("#"):
+                    conditional.add(ref)
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return conditional

@@ -19,9 +19,10 @@ from typing import Any
 
 import jsonpatch
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from benhan.db import bulk
 from benhan.db import schema as s
 from benhan.vn import rules as vn_rules
 
@@ -107,6 +108,7 @@ class Repository:
         self._pending_keys: set[tuple[str, str]] = set()
         self.defer_integrity = False  # set by transaction bundles: check references once, at the end
         self._deferred_refs: list[LocalRef] = []
+        self._live: set[tuple[str, str]] = set()  # written (not deleted) by this repository, in this transaction
 
     # ---------------------------------------------------------------- reads
 
@@ -348,6 +350,7 @@ class Repository:
         """Forget buffered writes (their savepoint was rolled back)."""
         self._pending.clear()
         self._pending_keys.clear()
+        self._live.clear()  # some may have been flushed inside the rolled-back savepoint
 
     def flush_if_not_deferred(self) -> None:
         if not self.defer_integrity:
@@ -364,6 +367,11 @@ class Repository:
         except IntegrityError as exc:
             raise FhirError.one(409, "conflict", "Xung đột ghi đồng thời, hãy thử lại",
                                 "Concurrent write conflict; retry the request") from exc
+        for p in pending:
+            if p.deleted:
+                self._live.discard((p.type, p.id))
+            else:
+                self._live.add((p.type, p.id))
         refs = [ref for p in pending for ref in p.refs]
         if self.defer_integrity:
             self._deferred_refs.extend(refs)
@@ -379,8 +387,10 @@ class Repository:
     def _check_references(self, refs: Sequence[LocalRef]) -> None:
         if not refs:
             return
-        found = self.exists((r.type, r.id) for r in refs)
-        missing = [r for r in refs if (r.type, r.id) not in found]
+        # What this transaction itself wrote needs no query: it exists unless deleted since.
+        unknown = [r for r in refs if (r.type, r.id) not in self._live]
+        found = self.exists((r.type, r.id) for r in unknown) if unknown else set()
+        missing = [r for r in unknown if (r.type, r.id) not in found]
         if missing:
             raise FhirError(400, [
                 Issue("not-found", f"Tham chiếu tới tài nguyên không tồn tại: {r.type}/{r.id}",
@@ -407,28 +417,26 @@ class Repository:
             for table in (*s.INDEX_TABLES.values(), s.compartment):
                 for start in range(0, len(stale), 500):
                     self.conn.execute(delete(table).where(table.c.res_pk.in_(stale[start:start + 500])))
-        self.conn.execute(insert(s.resource_version), [
+        bulk.insert_rows(self.conn, s.resource_version, [
             {"res_pk": p.pk, "version": p.version, "type": p.type, "id": p.id, "last_updated": p.last_updated,
              "deleted": p.deleted, "method": p.method, "content": p.content} for p in pending
         ])
         self._write_index(pending)
 
     def _insert_current_rows(self, new: list[_Pending]) -> None:
-        """Insert new ``resource`` rows in one statement and learn their keys."""
+        """Insert new ``resource`` rows in one bulk statement, with their keys chosen beforehand."""
         r = s.resource
-        rows = [{"type": p.type, "id": p.id, "version": p.version, "last_updated": p.last_updated,
-                 "deleted": p.deleted, "content": p.content} for p in new]
         if self.conn.dialect.name == "sqlite":
-            # SQLite has one writer at a time, so the next keys are max(pk)+1...; SQLAlchemy would otherwise
-            # fall back to one INSERT ... RETURNING per row to keep the keys in order.
+            # One writer at a time: the next keys are max(pk)+1, ...
             start = self.conn.execute(select(func.coalesce(func.max(r.c.pk), 0))).scalar_one()
-            for offset, (p, row) in enumerate(zip(new, rows, strict=True), start=1):
-                p.pk = row["pk"] = start + offset
-            self.conn.execute(insert(r), rows)
-            return
-        result = self.conn.execute(insert(r).returning(r.c.pk, sort_by_parameter_order=True), rows)
-        for p, row in zip(new, result.all(), strict=True):
-            p.pk = row[0]
+            keys = list(range(start + 1, start + 1 + len(new)))
+        else:
+            keys = bulk.next_keys(self.conn, r, "pk", len(new))
+        for p, key in zip(new, keys, strict=True):
+            p.pk = key
+        bulk.insert_rows(self.conn, r, [
+            {"pk": p.pk, "type": p.type, "id": p.id, "version": p.version, "last_updated": p.last_updated,
+             "deleted": p.deleted, "content": p.content} for p in new])
 
     def _write_index(self, pending: list[_Pending]) -> None:
         by_kind: dict[str, list[dict[str, Any]]] = {}
@@ -443,10 +451,8 @@ class Repository:
             comps.extend({"res_pk": p.pk, "res_type": p.type, "comp_type": ct, "comp_id": cid}
                          for ct, cid in p.index.compartments)
         for kind, rows in by_kind.items():
-            if rows:
-                self.conn.execute(insert(s.INDEX_TABLES[kind]), _uniform(rows))
-        if comps:
-            self.conn.execute(insert(s.compartment), comps)
+            bulk.insert_rows(self.conn, s.INDEX_TABLES[kind], _uniform(rows))
+        bulk.insert_rows(self.conn, s.compartment, comps)
 
 
 def _bind(name: str) -> Any:

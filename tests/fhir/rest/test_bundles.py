@@ -113,3 +113,25 @@ def test_batch_entries_are_independent(client):
 def test_bundle_must_be_transaction_or_batch(client):
     assert client.post("", {"resourceType": "Bundle", "type": "collection"}).status_code == 400
     assert client.post("", {"resourceType": "Patient"}).status_code == 400
+
+
+def test_batch_rollback_does_not_leave_a_phantom_for_later_references(client):
+    # entry 0 fails (its savepoint rolls back); entry 1 refers to the id entry 0 would have created
+    bad = {"resourceType": "Patient", "id": "ghost", "gender": "nam"}
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+           "subject": {"reference": "Patient/ghost"}}
+    resp = client.post("", _tx({"resource": bad, "request": {"method": "PUT", "url": "Patient/ghost"}},
+                               {"resource": obs, "request": {"method": "POST", "url": "Observation"}}, kind="batch"))
+    statuses = [e["response"]["status"][:3] for e in resp.json()["entry"]]
+    assert statuses[0] in ("400", "422") and statuses[1] == "400"
+    assert client.get("Patient/ghost").status_code == 404
+
+
+def test_transaction_delete_then_reference_is_refused(client):
+    victim = client.create({"resourceType": "Patient", "name": [{"family": "Lý"}]})
+    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+           "subject": {"reference": f"Patient/{victim['id']}"}}
+    resp = client.post("", _tx({"request": {"method": "DELETE", "url": f"Patient/{victim['id']}"}},
+                               _post("urn:uuid:o", obs)))
+    assert resp.status_code == 400
+    assert client.get(f"Patient/{victim['id']}").status_code == 200  # rolled back

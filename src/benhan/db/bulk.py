@@ -1,0 +1,35 @@
+"""Bulk inserts: the one place where writing many rows differs between the engines.
+
+On PostgreSQL, ``COPY ... FROM STDIN`` (psycopg 3) inside the caller's transaction is several times
+faster than ``executemany`` of INSERTs, which psycopg sends one row at a time. SQLite gets a plain
+``executemany`` (in-process, already cheap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, text
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` within the current transaction."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0].keys())
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+def next_keys(conn: Connection, table: Table, column: str, count: int) -> list[int]:
+    """Reserve ``count`` values of a PostgreSQL serial column's sequence (several workers can do this at once)."""
+    sequence = f"{table.name}_{column}_seq"
+    result = conn.execute(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count})
+    return [row[0] for row in result]
