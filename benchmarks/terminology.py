@@ -29,8 +29,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from machine import describe  # noqa: E402
-from perfdoc import table, update_section  # noqa: E402
+from machine import describe
+from perfdoc import table, update_section
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VS_ICD10 = "urn:benhan:fhir:ValueSet:icd-10-vn"
@@ -44,7 +44,7 @@ def typed_prefixes() -> list[str]:
 
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def _summary(ms: list[float]) -> dict[str, float]:

@@ -16,13 +16,6 @@ from .searchparams import search_params
 
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance", "history-type",
                 "create", "search-type")
-_OPERATION_DEFS = {
-    "validate": "http://hl7.org/fhir/OperationDefinition/Resource-validate",
-    "meta": "http://hl7.org/fhir/OperationDefinition/Resource-meta",
-    "meta-add": "http://hl7.org/fhir/OperationDefinition/Resource-meta-add",
-    "meta-delete": "http://hl7.org/fhir/OperationDefinition/Resource-meta-delete",
-    "everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-}
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
@@ -33,7 +26,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _statement() -> dict[str, Any]:
-    from .operations import OPERATIONS, TYPE_RESTRICTIONS
+    from .operations import OPERATIONS
 
     resources = []
     for rtype in sorted(definitions.resource_types()):
@@ -58,8 +51,8 @@ def _statement() -> dict[str, Any]:
                 {"name": p.code, "definition": p.url, "type": p.type} for p in sorted(supported, key=lambda p: p.code)
             ],
         }
-        ops = [{"name": name, "definition": _OPERATION_DEFS[name]} for name, (_, levels) in OPERATIONS.items()
-               if ("type" in levels or "instance" in levels) and TYPE_RESTRICTIONS.get(name, rtype) == rtype]
+        ops = [{"name": name, "definition": op.definition(name, rtype)} for name, op in OPERATIONS.items()
+               if op.levels & {"type", "instance"} and op.applies_to(rtype)]
         if ops:
             entry["operation"] = ops
         resources.append(entry)
@@ -78,7 +71,8 @@ def _statement() -> dict[str, Any]:
             "resource": resources,
             "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "search-system"},
                             {"code": "history-system"}],
-            "operation": [{"name": "meta", "definition": _OPERATION_DEFS["meta"]}],
+            "operation": [{"name": name, "definition": op.definition(name, None)}
+                          for name, op in OPERATIONS.items() if "system" in op.levels],
         }],
     }
 

@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from benhan.fhir.errors import FhirError
 from benhan.fhir.http_types import FhirRequest, FhirResponse
 
 from . import everything, meta, terminology, validate
 
-# name -> (handler, allowed levels)
-Operation = Callable[[FhirRequest, object, str | None, str | None], FhirResponse]
-OPERATIONS: dict[str, tuple[Operation, frozenset[str]]] = {
-    "validate": (validate.run, frozenset({"type", "instance"})),
-    "meta": (meta.run_meta, frozenset({"system", "type", "instance"})),
-    "meta-add": (meta.run_meta_add, frozenset({"instance"})),
-    "meta-delete": (meta.run_meta_delete, frozenset({"instance"})),
-    "everything": (everything.run, frozenset({"instance"})),
-    "lookup": (terminology.lookup, frozenset({"type", "instance"})),
-    "expand": (terminology.expand_valueset, frozenset({"type", "instance"})),
-    "validate-code": (terminology.validate_code, frozenset({"type", "instance"})),  # CodeSystem or ValueSet
+Handler = Callable[[FhirRequest, object, str | None, str | None], FhirResponse]
+_DEFINITIONS = "http://hl7.org/fhir/OperationDefinition"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One ``$operation``: its handler, the levels and resource types it runs on."""
+
+    handler: Handler
+    levels: frozenset[str]  # "system", "type", "instance"
+    types: frozenset[str] | None = None  # None: every resource type
+
+    def applies_to(self, rtype: str | None) -> bool:
+        return self.types is None or rtype in self.types
+
+    def definition(self, name: str, rtype: str | None) -> str:
+        """Canonical URL of the official OperationDefinition (``Resource-x`` for generic operations)."""
+        owner = rtype if self.types is not None and rtype else "Resource"
+        return f"{_DEFINITIONS}/{owner}-{name}"
+
+
+_TYPE, _INSTANCE = frozenset({"type", "instance"}), frozenset({"instance"})
+OPERATIONS: dict[str, Operation] = {
+    "validate": Operation(validate.run, _TYPE),
+    "meta": Operation(meta.run_meta, frozenset({"system", "type", "instance"})),
+    "meta-add": Operation(meta.run_meta_add, _INSTANCE),
+    "meta-delete": Operation(meta.run_meta_delete, _INSTANCE),
+    "everything": Operation(everything.run, _INSTANCE, frozenset({"Patient"})),
+    "lookup": Operation(terminology.lookup, _TYPE, frozenset({"CodeSystem"})),
+    "expand": Operation(terminology.expand_valueset, _TYPE, frozenset({"ValueSet"})),
+    "validate-code": Operation(terminology.validate_code, _TYPE, frozenset({"CodeSystem", "ValueSet"})),
 }
-TYPE_RESTRICTIONS = {"everything": "Patient", "lookup": "CodeSystem", "expand": "ValueSet"}
 
 
 def dispatch_operation(req: FhirRequest, ctx: object, parts: list[str]) -> FhirResponse:
@@ -29,12 +49,12 @@ def dispatch_operation(req: FhirRequest, ctx: object, parts: list[str]) -> FhirR
     level = {1: "system", 2: "type", 3: "instance"}.get(len(parts))
     rtype = parts[0] if len(parts) >= 2 else None
     rid = parts[1] if len(parts) == 3 else None
-    entry = OPERATIONS.get(name)
-    if entry is None or level not in entry[1] or (name in TYPE_RESTRICTIONS and rtype != TYPE_RESTRICTIONS[name]):
-        raise FhirError.one(404 if entry is None else 400, "not-supported",
+    op = OPERATIONS.get(name)
+    if op is None or level not in op.levels or not op.applies_to(rtype):
+        raise FhirError.one(404 if op is None else 400, "not-supported",
                             f"Thao tác ${name} không được hỗ trợ ở mức này",
                             f"Operation ${name} is not supported at this level")
-    return entry[0](req, ctx, rtype, rid)
+    return op.handler(req, ctx, rtype, rid)
 
 
 def parameters_value(body: object, name: str) -> object | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select, union_all
+from sqlalchemy import Connection, and_, case, func, literal, or_, select, union_all
 
 from benhan.db import schema as s
 
@@ -73,7 +73,7 @@ def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]],
     rows = [inc.Row(*row[:4]) for row in rows_raw[:page.count]]
     snapshot = page.snapshot if page.snapshot is not None else (rows_raw[0][4] if rows_raw else None)
     total = conn.execute(select(func.count()).select_from(select(r.c.pk).where(*where).subquery())).scalar_one()
-    referenced = _referenced(conn, rows, members, patient_pk, filters, base_url)
+    referenced = _referenced(conn, rows, patient_id, patient_pk, filters, base_url)
     if access is not None:
         referenced = access.after_search(conn, None, params, rows, referenced, ("Patient", patient_id))
     entry = entries(base_url, rows, "match", shape) + entries(base_url, referenced, "include", shape)
@@ -82,19 +82,33 @@ def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]],
                      entry=entry, warnings=warnings)
 
 
-def _referenced(conn: Connection, rows: list[inc.Row], members: Any, patient_pk: int, filters: list[Any],
+def _referenced(conn: Connection, rows: list[inc.Row], patient_id: str, patient_pk: int, filters: list[Any],
                 base_url: str) -> list[inc.Row]:
-    """Resources the page refers to that are not themselves in the compartment (one statement)."""
+    """Resources the page refers to that are not themselves in the compartment (two small statements).
+
+    First the distinct local targets of the page's references (index on ``res_pk``), then those
+    resources by ``(type, id)`` (unique index): the cost follows the page, not the table.
+    """
     if not rows:
         return []
-    ref, r = s.idx_reference.alias("ev_ref"), s.resource
-    wanted = (select(r.c.pk).select_from(ref.join(r, and_(r.c.type == ref.c.target_type,
-                                                          r.c.id == ref.c.target_id)))
-              .where(ref.c.res_pk.in_([row.pk for row in rows]), is_local(ref, base_url, conn.dialect.name)))
-    page_pks = {row.pk for row in rows}
+    ref, r, c = s.idx_reference, s.resource, s.compartment
+    targets = conn.execute(
+        select(ref.c.target_type, ref.c.target_id).distinct()
+        .where(ref.c.res_pk.in_([row.pk for row in rows]), ref.c.target_type.is_not(None),
+               is_local(ref, base_url, conn.dialect.name))
+    ).all()
+    by_type: dict[str, set[str]] = {}
+    for rtype, rid in targets:
+        by_type.setdefault(rtype, set()).add(rid)
+    if not by_type:
+        return []
+    in_compartment = (select(c.c.res_pk).where(c.c.res_pk == r.c.pk, c.c.comp_type == "Patient",
+                                               c.c.comp_id == patient_id).exists())
     result = conn.execute(
         select(r.c.pk, r.c.type, r.c.id, r.c.content)
-        .where(r.c.pk.in_(wanted), r.c.deleted.is_(False), r.c.pk != patient_pk, r.c.pk.not_in(members), *filters)
+        .where(or_(*(and_(r.c.type == rtype, r.c.id.in_(sorted(ids))) for rtype, ids in by_type.items())),
+               r.c.deleted.is_(False), r.c.pk != patient_pk, ~in_compartment, *filters)
         .order_by(r.c.pk)
     ).all()
+    page_pks = {row.pk for row in rows}
     return [inc.Row(*row) for row in result if row[0] not in page_pks]

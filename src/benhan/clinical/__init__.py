@@ -1,0 +1,1 @@
+"""Clinical workflows. So far: patient registration and the master patient index (``mpi``)."""

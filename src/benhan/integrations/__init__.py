@@ -1,0 +1,1 @@
+"""Clients of outside systems (national insurance gateway, ...), each with an injectable transport."""

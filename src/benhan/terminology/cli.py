@@ -1,0 +1,64 @@
+"""``benhan terminology load [--only NAME ...]``: (re)load the shipped catalogs, idempotently."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from benhan.settings import Settings
+
+from .catalogs import SHIPPED, shipped
+from .model import Catalog
+
+
+def add_terminology_parser(subparsers: Any) -> None:
+    """Register ``benhan terminology ...`` on the main parser's subparsers."""
+    term = subparsers.add_parser("terminology", help="code systems: ICD-10, national catalogs / danh mục")
+    sub = term.add_subparsers(dest="terminology_command", required=True)
+    load = sub.add_parser("load", help="load or reload the shipped catalogs / nạp danh mục")
+    load.add_argument("--only", action="append", choices=sorted(SHIPPED), metavar="NAME",
+                      help=f"load only these catalogs (repeatable): {', '.join(SHIPPED)}")
+    load.set_defaults(func=_cmd_load)
+
+
+def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    from benhan.db.engine import make_engine
+
+    from .loader import load_catalogs
+
+    catalogs = shipped(args.only)
+    bar = _Bar(len(catalogs))
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                results = load_catalogs(conn, catalogs, progress=bar.step)
+    finally:
+        engine.dispose()
+    bar.finish()
+    for r in results:
+        print(f"  {r.status:9} {r.url}|{r.version} ({r.concepts:,} mã / codes)")
+    return 0
+
+
+class _Bar:
+    """A one-line progress bar on stderr (one line per catalog when not a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.started = max(total, 1), 0, time.monotonic()
+        self.tty = sys.stderr.isatty()
+
+    def step(self, cat: Catalog, status: str) -> None:
+        self.done += 1
+        filled = 30 * self.done // self.total
+        line = f"[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {cat.key} {cat.version}: {status}"
+        sys.stderr.write(("\r" + line.ljust(90)) if self.tty else line + "\n")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+        sys.stderr.write(f"Xong / done in {time.monotonic() - self.started:.1f} s\n")

@@ -1,0 +1,91 @@
+"""Fixtures: a database with every shipped catalog loaded, on each backend.
+
+The catalogs (ICD-10: 12k codes) are loaded once per session into a template database; each test gets
+a fresh copy, like the plain ``database_url`` fixture, so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from benhan.db.engine import make_engine
+from benhan.terminology.catalogs import shipped
+from benhan.terminology.loader import load_catalogs
+from tests.conftest import BACKENDS, FhirClient, _libpq, system_token
+
+_counter = itertools.count()
+
+
+def _load(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                load_catalogs(conn, shipped())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_term_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-term") / "term.db"
+    shutil.copyfile(sqlite_template, path)
+    _load(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_term_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE benhan_term_template TEMPLATE benhan_template")
+    _load(pg_cluster.url("benhan_term_template"))
+    return "benhan_term_template"
+
+
+@pytest.fixture(params=BACKENDS)
+def term_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with the shipped catalogs loaded."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_term_template")
+        path = tmp_path / "benhan.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    template_name = request.getfixturevalue("pg_term_template")
+    name = f"term_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(_libpq(cluster.url()), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
+    yield cluster.url(name)
+    with psycopg.connect(_libpq(cluster.url()), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def term_engine(term_url: str) -> Iterator[Engine]:
+    eng = make_engine(term_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def term_client(term_url: str) -> Iterator[FhirClient]:
+    """A FHIR client (system token) on a database with the catalogs loaded."""
+    from starlette.testclient import TestClient
+
+    from benhan.app import create_app
+    from benhan.settings import Settings
+
+    app = create_app(Settings(database_url=term_url, base_url="http://testserver/fhir"))
+    token = system_token(app.state.engine, "system/*.cruds")
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+        yield FhirClient(http)
