@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     from benhan.security.cli import register
 
     register(sub)
+    from benhan.terminology.cli import add_terminology_parser
+
+    add_terminology_parser(sub)
     return parser
 
 

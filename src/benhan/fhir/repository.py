@@ -325,6 +325,8 @@ class Repository:
         now = self._next_time(previous)
         # Vietnamese identifiers (CCCD, BHYT, ...) are checked on every door into the store.
         vn_rules.raise_if_invalid(resource, today=local_date(now))
+        if rtype in ("Condition", "Encounter"):
+            self._check_diagnoses(resource, local_date(now))
         version = previous.version + 1 if previous is not None else 1
         resource["meta"] = {"versionId": str(version), "lastUpdated": to_instant(now), **meta}
         # Keep resourceType and id first, as clients and people reading JSON expect.
@@ -341,6 +343,24 @@ class Repository:
         created = previous is None or previous.deleted
         return WriteResult(201 if created else 200,
                            Stored(pending.pk or 0, rtype, rid, version, now, False, content), created)
+
+    def _check_diagnoses(self, resource: dict[str, Any], today: Any) -> None:
+        """ICD-10 rules (main-diagnosis and sex-specific codes) wherever a diagnosis is recorded."""
+        from benhan.terminology.diagnosis import check_resource
+
+        errors = [i for i in check_resource(self.conn, resource, resolve=self.peek, today=today)
+                  if i.severity == "error"]
+        if errors:
+            raise FhirError(422, errors)
+
+    def peek(self, rtype: str, rid: str) -> dict[str, Any] | None:
+        """The live content of ``rtype/rid`` as this transaction sees it, without flushing buffered writes."""
+        for p in reversed(self._pending):
+            if p.type == rtype and p.id == rid:
+                return None if p.deleted else orjson.loads(p.content)
+        r = s.resource
+        row = self.conn.execute(select(r.c.content, r.c.deleted).where(r.c.type == rtype, r.c.id == rid)).first()
+        return orjson.loads(row[0]) if row and not row[1] else None
 
     def _enqueue(self, pending: _Pending) -> None:
         self._pending.append(pending)
