@@ -8,11 +8,15 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from benhan import __version__
+from benhan.clinical.api import create_registration_router
 from benhan.db.engine import make_engine
 from benhan.fhir.asgi import router as fhir_router
+from benhan.fhir.scope import repository_scope
 from benhan.security.headers import SecurityHeadersMiddleware
+from benhan.security.oauth_routes import router as oauth_router
 from benhan.security.routes import router as security_router
 from benhan.security.service import SecurityService
+from benhan.security.web_routes import router as auth_pages_router
 from benhan.settings import Settings
 
 
@@ -33,7 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(security_router)  # first: /fhir/.well-known/... must not reach the FHIR router
+    app.include_router(oauth_router)
+    app.include_router(auth_pages_router)
     app.include_router(fhir_router)
+    # The BHXH card check stays off until the gateway's token exchange is configured (see docs/registration.md).
+    app.include_router(create_registration_router(repository_scope, facility_code=settings.facility_code))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -39,6 +39,8 @@ class Settings:
     default_page_size: int = 20
     max_page_size: int = 1000
     demo: bool = False
+    # This hospital's 5-character BHYT facility code (mã cơ sở KCB), e.g. 01001.
+    facility_code: str = "01999"
     sql_echo: bool = False
     # Security (see docs/security.md).
     access_token_ttl: int = 900  # seconds; bearer tokens are short-lived
@@ -63,6 +65,7 @@ class Settings:
             default_page_size=_env_int("BENHAN_DEFAULT_PAGE_SIZE", 20),
             max_page_size=_env_int("BENHAN_MAX_PAGE_SIZE", 1000),
             demo=_env_bool("BENHAN_DEMO", False),
+            facility_code=os.environ.get("BENHAN_FACILITY_CODE") or "01999",
             sql_echo=_env_bool("BENHAN_SQL_ECHO", False),
             access_token_ttl=_env_int("BENHAN_ACCESS_TOKEN_TTL", 900),
             refresh_token_ttl=_env_int("BENHAN_REFRESH_TOKEN_TTL", 8 * 3600),

@@ -1,0 +1,35 @@
+"""The registration API as the application serves it: authenticated, access-checked and audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from benhan.security.tables import audit_log
+
+from .test_api import BODY
+
+
+def test_registration_requires_a_token(database_url):
+    from starlette.testclient import TestClient
+
+    from benhan.app import create_app
+    from benhan.settings import Settings
+
+    app = create_app(Settings(database_url=database_url))
+    with TestClient(app) as http:
+        resp = http.post("/api/registration", json=BODY)
+        assert resp.status_code == 401
+        assert resp.json()["resourceType"] == "OperationOutcome"
+
+
+def test_registration_through_the_app_is_audited(client):
+    engine = client.http.app.state.engine
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    resp = client.http.post("/api/registration", json=BODY)
+    assert resp.status_code == 201, resp.text
+    patient_id = resp.json()["patient"]["id"]
+    assert client.get(f"Patient/{patient_id}").json()["name"][0]["family"] == "Nguyễn"
+    with engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    assert after > before
