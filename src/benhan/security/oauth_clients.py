@@ -1,6 +1,6 @@
-"""Registered OAuth clients: user-facing SMART apps (public, PKCE) and backend services (other
-hospitals, the Department of Health, lab middleware) that authenticate with a JWT signed by a key
-from the JWKS registered here (``private_key_jwt``).
+"""Registered OAuth clients: user-facing SMART apps (``public``: PKCE only; ``confidential``: PKCE
+and a ``private_key_jwt`` client assertion) and backend services (other hospitals, the Department of
+Health, lab middleware) that authenticate with a JWT signed by a key from the JWKS registered here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from benhan.fhir.clock import system_clock
 from .scopes import parse_scopes
 from .tables import oauth_client
 
-KINDS = ("public", "backend")
+KINDS = ("public", "confidential", "backend")
 
 
 class ClientError(Exception):
@@ -52,10 +52,11 @@ def add_client(conn: Connection, *, client_id: str, name: str, kind: str, scopes
     parsed = parse_scopes(scopes)
     if not parsed.resources and not parsed.other:
         raise ClientError("Không có phạm vi (scope) hợp lệ", "No valid scope given")
+    if kind in ("backend", "confidential") and (not jwks or not isinstance(jwks.get("keys"), list)
+                                                or not jwks["keys"]):
+        raise ClientError("Ứng dụng hệ thống hoặc ứng dụng bảo mật cần JWKS có ít nhất một khoá",
+                          "A backend or confidential client needs a JWKS with at least one key")
     if kind == "backend":
-        if not jwks or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
-            raise ClientError("Dịch vụ hệ thống cần JWKS có ít nhất một khoá",
-                              "A backend client needs a JWKS with at least one key")
         if any(s.context != "system" for s in parsed.resources):
             raise ClientError("Dịch vụ hệ thống chỉ nhận phạm vi system/", "Backend clients take system/ scopes only")
     elif not redirect_uris:

@@ -92,6 +92,7 @@ auth_code = Table(
     Column("patient_id", String(64)),
     Column("expires", BigInteger, nullable=False),
     Column("used", Boolean, nullable=False, default=False),
+    Column("nonce", String(200)),  # OpenID Connect nonce, echoed in the id_token (migration 0004)
 )
 
 refresh_token = Table(
@@ -106,6 +107,16 @@ refresh_token = Table(
     Column("used", Boolean, nullable=False, default=False),
     Column("revoked", Boolean, nullable=False, default=False),
     Index("ix_refresh_token_family", "family"),
+)
+
+# Access tokens issued under one authorization grant (``family``: the grant's refresh-token family,
+# i.e. the hash of its authorization code), so that revoking the grant revokes them too (migration 0004).
+oauth_grant_token = Table(
+    "oauth_grant_token", metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("family", String(64), nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Index("ix_oauth_grant_token_family", "family"),
 )
 
 web_session = Table(
@@ -165,4 +176,5 @@ audit_head = Table(
 )
 
 SECURITY_TABLES = (user_account, user_role, user_department, oauth_client, signing_key, revoked_token,
-                   seen_assertion, auth_code, refresh_token, web_session, break_glass, audit_log, audit_head)
+                   seen_assertion, auth_code, refresh_token, oauth_grant_token, web_session, break_glass, audit_log,
+                   audit_head)
