@@ -20,7 +20,43 @@ def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings.database_url)
     _init_keys(settings)  # the token-signing key, shared by every worker through the database
     print(f"Cơ sở dữ liệu sẵn sàng / database ready: {_safe_url(settings.database_url)}")
+    if settings.demo:
+        _load_demo(settings)
     return 0
+
+
+def _load_demo(settings: Settings) -> None:
+    """Demo mode: a small demo hospital on an empty database, the catalogs, and one account per role."""
+    import time
+
+    from sqlalchemy import select
+
+    from benhan.db.engine import make_engine
+    from benhan.demo.accounts import ensure_demo_accounts
+    from benhan.demo.small import load_small_demo
+    from benhan.terminology.catalogs import shipped
+    from benhan.terminology.loader import load_catalogs
+    from benhan.terminology.tables import term_codesystem
+
+    engine = make_engine(settings.database_url)
+    try:
+        started = time.monotonic()
+        counts = load_small_demo(engine, facility_code=settings.facility_code)  # no-op unless empty
+        if counts:
+            print(f"Dữ liệu demo / demo data: {sum(counts.values())} tài nguyên / resources "
+                  f"({time.monotonic() - started:.0f} s)")
+        with engine.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                if conn.execute(select(term_codesystem.c.url).limit(1)).first() is None:
+                    load_catalogs(conn, shipped(None))
+                    print("Danh mục / catalogs: ICD-10 (QĐ 4469), dân tộc, nghề nghiệp, quốc gia, khoa, tỉnh")
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")  # planner statistics for the freshly loaded data
+        ensure_demo_accounts(engine, settings)
+    finally:
+        engine.dispose()
 
 
 def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,6 +70,15 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if settings.demo:
+        from benhan.db.engine import make_engine
+        from benhan.demo.accounts import ensure_demo_accounts, print_logins
+
+        engine = make_engine(settings.database_url)
+        try:
+            print(print_logins(ensure_demo_accounts(engine, settings), f"http://{args.host}:{args.port}"))
+        finally:
+            engine.dispose()
     print(f"Bệnh Án đang chạy tại / serving at http://{args.host}:{args.port}  (FHIR: /fhir)")
     uvicorn.run("benhan.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level, access_log=False)
@@ -73,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     from benhan.terminology.cli import add_terminology_parser
 
     add_terminology_parser(sub)
+    from benhan.demo.cli import add_demo_parser
+
+    add_demo_parser(sub)
     return parser
 
 
