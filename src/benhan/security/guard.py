@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from benhan.db import schema as s
 from benhan.fhir import definitions
 from benhan.fhir.errors import FhirError
+from benhan.fhir.searchparams import compartment_params
 
 from . import audit
 from .access import Access, in_patient_compartment
@@ -107,7 +108,14 @@ class FhirGuard:
                 raise self.deny(it.action, entity, f"Không có quyền ghi {rtype}", f"Not allowed to write {rtype}")
         elif it.rid is None and name != "$everything":
             types = [it.rtype] if it.rtype else sorted(definitions.resource_types())
-            if not all(self.access.unrestricted(t, "s") for t in types):
+            # A type-level operation reads around the row filters. That is harmless for types that hold no
+            # patient data (terminology: $expand, $lookup, $validate-code), which then need only read access;
+            # for patient data it needs unrestricted read access.
+            if all(not compartment_params(t) for t in types):
+                if any(self.access.effective(t, "s") is None for t in types):
+                    raise self.deny(it.action, entity, "Không có quyền đọc loại tài nguyên này",
+                                    "Not allowed to read this resource type")
+            elif not all(self.access.unrestricted(t, "s") for t in types):
                 raise self.deny(it.action, entity, "Thao tác này cần quyền đọc toàn bộ",
                                 "This operation needs unrestricted read access")
         elif name == "$everything" and self.access.effective("Patient", "r") is None:
