@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from benhan import __version__
@@ -12,10 +12,11 @@ from benhan.clinical.api import create_registration_router
 from benhan.db.engine import make_engine
 from benhan.fhir.asgi import router as fhir_router
 from benhan.fhir.scope import repository_scope
+from benhan.security.deps import auth_error_response, require_bearer
 from benhan.security.headers import SecurityHeadersMiddleware
 from benhan.security.oauth_routes import router as oauth_router
 from benhan.security.routes import router as security_router
-from benhan.security.service import SecurityService
+from benhan.security.service import AuthError, SecurityService
 from benhan.security.web_routes import router as auth_pages_router
 from benhan.settings import Settings
 
@@ -41,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_pages_router)
     app.include_router(fhir_router)
     # The BHXH card check stays off until the gateway's token exchange is configured (see docs/registration.md).
-    app.include_router(create_registration_router(repository_scope, facility_code=settings.facility_code))
+    app.include_router(create_registration_router(repository_scope, facility_code=settings.facility_code),
+                       dependencies=[Depends(require_bearer)])
+    app.add_exception_handler(AuthError, auth_error_response)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from .deps import require_bearer
 from .keys import jwks
 from .smart import smart_configuration
 
@@ -57,7 +58,7 @@ def _with_principal(request: Request, work):  # type: ignore[no-untyped-def]
             return work(conn, principal)
 
 
-@router.post("/auth/break-glass", tags=["auth"])
+@router.post("/auth/break-glass", tags=["auth"], dependencies=[Depends(require_bearer)])
 async def break_glass_open(request: Request) -> JSONResponse:
     """Open a patient's record in an emergency: ``{"patient": "Patient/123", "reason": "..."}``."""
     import orjson
