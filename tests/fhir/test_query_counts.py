@@ -93,3 +93,21 @@ def test_search_and_everything_are_bounded(engine):
         bundle = everything(conn, pid, [("_count", "100")], base_url="http://x/fhir")
     assert len(bundle["entry"]) == 61
     assert all_of_it["SELECT"] <= 5, all_of_it
+
+
+def test_a_conflicting_concurrent_create_is_a_409_not_a_500(engine):
+    """Two transactions creating the same client id: the second gets 409 on both engines (COPY included)."""
+    import pytest
+
+    from benhan.fhir.errors import FhirError
+
+    patient = {"resourceType": "Patient", "id": "same", "name": [{"family": "Lê"}]}
+    with engine.begin() as conn:
+        Repository(conn).update("Patient", "same", dict(patient))
+    with pytest.raises(FhirError) as err, engine.begin() as conn:
+        repo = Repository(conn)
+        repo.defer_integrity = True
+        # bypass the existence check: write as if this transaction had not seen the first one
+        repo._write("Patient", "same", dict(patient), previous=None, method="PUT")
+        repo.flush()
+    assert err.value.status == 409

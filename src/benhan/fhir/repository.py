@@ -422,9 +422,9 @@ class Repository:
     def _write_rows(self, pending: list[_Pending]) -> None:
         r = s.resource
         new = [p for p in pending if p.pk is None]
+        changed = [p for p in pending if p.pk is not None]  # split before new rows get their keys
         if new:
             self._insert_current_rows(new)
-        changed = [p for p in pending if p not in new]
         if changed:
             self.conn.execute(
                 update(r).where(r.c.pk == _bind("b_pk")).values(
