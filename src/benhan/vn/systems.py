@@ -64,8 +64,11 @@ def canonical(system: str) -> str:
 
 
 # --- Code systems (CodeSystem.url) ---------------------------------------------------------------
-RACE: Final = _CS + "vn-core-race"  # chủng tộc
-ETHNIC_GROUP: Final = _CS + "vn-core-ethic"  # dân tộc (the IG spells it "ethic")
+# The IG's names are misleading: "vn-core-race" lists the 54 ethnic groups (dân tộc: Kinh, Tày, Thái, ...)
+# and "vn-core-ethic" lists religions (tôn giáo: Phật giáo, Công giáo, ...). We name them by their content.
+ETHNIC_GROUP: Final = _CS + "vn-core-race"  # dân tộc
+RACE: Final = ETHNIC_GROUP  # the IG's own name for the same code system
+RELIGION: Final = _CS + "vn-core-ethic"  # tôn giáo
 EDUCATION_LEVEL: Final = _CS + "vn-core-education-level"  # trình độ học vấn
 OCCUPATION: Final = _CS + "vn-core-occupation"  # nghề nghiệp
 OCCUPATION_4069: Final = _CS + "vn-core-occupation-4069"  # nghề nghiệp theo QĐ 4069
@@ -75,8 +78,9 @@ PROCEDURE_CODE: Final = _CS + "vn-core-procedureCode"  # mã dịch vụ kỹ th
 
 # --- Extensions (StructureDefinition.url) --------------------------------------------------------
 EXT_NATIONALITY: Final = _SD + "extension-nationality"  # quốc tịch: valueCodeableConcept, ISO 3166-1 alpha-2
-EXT_ETHNIC_GROUP: Final = _SD + "extension-ethic"  # dân tộc
-EXT_RACE: Final = _SD + "extension-race"
+EXT_ETHNIC_GROUP: Final = _SD + "extension-race"  # dân tộc (bound to vn-core-race)
+EXT_RACE: Final = EXT_ETHNIC_GROUP
+EXT_RELIGION: Final = _SD + "extension-ethic"  # tôn giáo (bound to vn-core-ethic)
 EXT_OCCUPATION: Final = _SD + "extension-occupation"
 EXT_EDUCATION_LEVEL: Final = _SD + "extension-education-level"
 EXT_ADMINISTRATIVE_ADDRESS: Final = _SD + "extension-administrative-address"
