@@ -111,3 +111,19 @@ def test_break_glass_expires(secure):
                    reason="Cấp cứu ngoài giờ hành chính", minutes=-1)
     doctor = secure.client_for(secure.token("bs.khanh", "user/*.rs"))
     assert doctor.get("Observation/o2").status_code == 403
+
+
+def test_chains_and_has_do_not_match_on_hidden_resources(secure):
+    """A hidden record must not decide what a search matches (no inference through _has or chains)."""
+    _seed(secure)
+    doctor = secure.as_user("bs.binh", ["doctor"], departments=["khoa-noi"])
+    secure_id = "o1-hiv"  # on p1, whom the doctor may see; but the HIV label hides this observation
+    assert doctor.get(f"Observation/{secure_id}").status_code == 403
+    admin_view = secure.admin.get("Patient?_has:Observation:subject:_id=o1-hiv").json()
+    assert [e["resource"]["id"] for e in admin_view["entry"]] == ["p1"]  # the query itself does match
+    hidden = doctor.get("Patient?_has:Observation:subject:_id=o1-hiv").json()
+    assert hidden.get("entry", []) == []
+    visible = doctor.get("Patient?_has:Observation:subject:_id=o1").json()
+    assert [e["resource"]["id"] for e in visible["entry"]] == ["p1"]
+    # forward chain: Encounter e2 (khoa-ngoai) is hidden from this doctor, so it cannot select p2's data
+    assert doctor.get("Observation?encounter._id=e2").json().get("entry", []) == []

@@ -56,7 +56,8 @@ def forward_chain(ctx: Context, sp: Any, name: Name, values: list[str], raw: str
         if inner is None:
             continue
         conds = [ref.c.param == sp.code, ref.c.target_type == rtype,
-                 is_local(ref, ctx.base_url, ctx.dialect), res.c.deleted.is_(False), inner]
+                 is_local(ref, ctx.base_url, ctx.dialect), res.c.deleted.is_(False), inner,
+                 *ctx.visible(res, rtype)]  # a hidden resource must not decide what matches
         if ctx.rtype is not None:
             conds.insert(0, ref.c.res_type == ctx.rtype)
         joined = ref.join(res, and_(res.c.type == ref.c.target_type, res.c.id == ref.c.target_id))
@@ -87,7 +88,7 @@ def reverse_chain(ctx: Context, has: Has, values: list[str], raw: str,
         return None
     joined = ref.join(res, res.c.pk == ref.c.res_pk)
     conds = [ref.c.param == has.ref, ref.c.res_type == has.type, is_local(ref, ctx.base_url, ctx.dialect),
-             res.c.deleted.is_(False), inner]
+             res.c.deleted.is_(False), inner, *ctx.visible(res, has.type)]
     if ctx.rtype is None:  # system level: the type is a column of the outer row too
         return select(literal(1)).select_from(joined).where(
             ref.c.target_type == ctx.res.c.type, ref.c.target_id == ctx.res.c.id, *conds).exists()

@@ -65,7 +65,7 @@ def build_where(conn: Connection, resource_type: str | None, params: list[tuple[
     """WHERE conditions on ``resource`` for the filter parameters, the context, and the types searched."""
     r = s.resource
     ctx = Context(r, resource_type, conn.dialect.name, base_url, now if now is not None else system_clock(),
-                  strict, warnings)
+                  strict, warnings, access=access)
     where: list[ColumnElement[bool]] = [r.c.deleted.is_(False)]
     types = _types_param(params)
     crit = [(c.raw_name, c.name, c.values) for c in criteria(params) if c.raw_name not in _QUIET]
@@ -105,7 +105,7 @@ def access_filter(conn: Connection, access: Any = None) -> Any:
 
 def _for_type(ctx: Context, rtype: str) -> Context:
     return Context(ctx.res, rtype, ctx.dialect, ctx.base_url, ctx.now, ctx.strict, ctx.warnings, ctx.depth,
-                   ctx.aliases)
+                   ctx.aliases, ctx.access)
 
 
 def find_ids(conn: Connection, resource_type: str, query: str) -> list[str]:

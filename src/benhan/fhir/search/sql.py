@@ -99,10 +99,15 @@ class Context:
     warnings: list[Issue] = field(default_factory=list)
     depth: int = 0
     aliases: list[int] = field(default_factory=lambda: [0])
+    access: Any = None  # the caller's access filter: chained and reverse-chained rows must be visible too
 
     def nested(self, res: FromClause, rtype: str | None) -> Context:
         return Context(res, rtype, self.dialect, self.base_url, self.now, self.strict, self.warnings,
-                       self.depth + 1, self.aliases)
+                       self.depth + 1, self.aliases, self.access)
+
+    def visible(self, res: FromClause, rtype: str) -> list[Any]:
+        """Conditions keeping only the rows of ``res`` (of ``rtype``) that the caller may see."""
+        return [] if self.access is None else list(self.access.search_conditions(res, rtype))
 
     def alias_name(self, stem: str) -> str:
         """Unique alias names keep nested subqueries readable in logs and EXPLAIN output."""
