@@ -36,8 +36,9 @@ test-deps:
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-## make bench: the FHIR store benchmark (see docs/performance.md)
+## make bench: the FHIR store benchmark (see docs/performance.md and benchmarks/README.md)
 bench: $(VENV)/.installed-test test-deps
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/fhir_store.py
 
 clean:

@@ -33,3 +33,25 @@ def test_registration_through_the_app_is_audited(client):
     with engine.connect() as conn:
         after = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
     assert after > before
+
+
+def test_a_receptionist_can_register_a_patient(database_url):
+    """Found by benchmarks/workday.py: reception got 403 because the patient-code counter is a Basic resource."""
+    from starlette.testclient import TestClient
+
+    from benhan.app import create_app
+    from benhan.security import accounts, tokens
+    from benhan.settings import Settings
+
+    settings = Settings(database_url=database_url)
+    app = create_app(settings)
+    with app.state.engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():
+            accounts.add_user(conn, settings, username="tiepdon1", display_name="Lê Thị Mai", roles=["reception"],
+                              password="Ngan-Hang-Mau-2026!")
+            token, _ = tokens.issue(conn, subject="tiepdon1", kind="user", scope="user/*.cruds", ttl=600)
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+        resp = http.post("/api/registration", json=BODY)
+        assert resp.status_code == 201, resp.text
+        assert http.get("/fhir/Basic").status_code == 403  # the counter itself stays out of reach

@@ -44,12 +44,15 @@ class PatientCodeAllocator:
     def next_code(self, repo: Repository) -> str:
         """Advance the counter inside ``repo``'s transaction and return the new code."""
         self._lock(repo)
-        current = repo.current("Basic", self.counter_id)
-        last = 0
-        if current is not None and not current.deleted:
-            last = _counter_value(current.resource())
-        number = last + 1
-        repo.update("Basic", self.counter_id, self._counter(number))
+        # The counter is the facility's bookkeeping, not the user's data: the receptionist registering
+        # a patient may not write Basic resources, yet the code must advance in the same transaction.
+        with repo.as_system():
+            current = repo.current("Basic", self.counter_id)
+            last = 0
+            if current is not None and not current.deleted:
+                last = _counter_value(current.resource())
+            number = last + 1
+            repo.update("Basic", self.counter_id, self._counter(number))
         return f"{self.prefix}{number:0{self.width}d}"
 
     def _lock(self, repo: Repository) -> None:

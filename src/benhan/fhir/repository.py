@@ -13,7 +13,8 @@ end of a transaction bundle, so entries may point at each other in any order).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -343,6 +344,19 @@ class Repository:
         created = previous is None or previous.deleted
         return WriteResult(201 if created else 200,
                            Stored(pending.pk or 0, rtype, rid, version, now, False, content), created)
+
+    @contextmanager
+    def as_system(self) -> Iterator[None]:
+        """Bookkeeping the system does on the caller's behalf (e.g. the facility's patient-code counter).
+
+        The caller's access rules do not apply inside; use it only for resources that hold no patient
+        data and that no user edits directly.
+        """
+        guard, self.guard = self.guard, None
+        try:
+            yield
+        finally:
+            self.guard = guard
 
     def _check_diagnoses(self, resource: dict[str, Any], today: Any) -> None:
         """ICD-10 rules (main-diagnosis and sex-specific codes) wherever a diagnosis is recorded."""

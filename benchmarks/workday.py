@@ -1,0 +1,242 @@
+"""A working day under load: many receptionists, doctors and nurses at once, over HTTP (issue 6).
+
+One command::
+
+    .venv/bin/python benchmarks/workday.py --backend postgres --users 200 --duration 300 --workers 2 \\
+        --patients 20000
+
+Starts a private database (durable PostgreSQL cluster, or a temporary SQLite file), runs
+``benhan init`` in demo mode (small demo hospital + demo accounts), optionally grows the data with
+``benhan demo --patients P``, starts ``benhan serve --workers W``, issues bearer tokens for the demo
+reception (``tiepdon``), doctor (``bacsi``) and nurse (``dieuduong``) accounts, then drives the mix
+in ``workday_users.py`` with Locust (as a library; think time 1-3 s). Latency per action and errors
+come from Locust's own statistics. Writes ``benchmarks/results/workday-*.json`` and regenerates the
+"workday" section of ``docs/performance.md``. ``--quick``: 20 users for 60 s, small demo only.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()  # Locust needs it before anything imports ssl/socket/threading
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gevent  # noqa: E402
+import httpx  # noqa: E402
+import psutil  # noqa: E402
+from locust.env import Environment  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import machine  # noqa: E402
+import server  # noqa: E402
+import workday_users  # noqa: E402
+from fhir_store import Database, open_database  # noqa: E402
+from workday_report import RESULTS_DIR, update_docs  # noqa: E402
+
+ROLES = ("tiepdon", "bacsi", "dieuduong")
+
+
+def benhan(args: list[str], database_url: str, capture: bool = False) -> str:
+    """Run a ``benhan`` subcommand in demo mode against ``database_url``."""
+    env = {**os.environ, "BENHAN_DATABASE_URL": database_url, "BENHAN_DEMO": "1"}
+    out = subprocess.run([sys.executable, "-m", "benhan.cli", *args], env=env, check=True, text=True,
+                         stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
+    return out.stdout or ""
+
+
+def count_resources(db: Database) -> int:
+    """Current resources in the store (one row per resource in ``resource``)."""
+    sql = "SELECT count(*) FROM resource"
+    if db.cluster is not None:
+        import psycopg
+
+        with psycopg.connect(db.dsn) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    import sqlite3
+
+    with sqlite3.connect(db.dsn) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def load_targets(base_url: str, tokens: dict[str, str], limit: int = 2000) -> workday_users.Targets:
+    """Existing patients (id, CCCD, BHYT) to work on, fetched once over the API (not timed)."""
+    patients: list[dict[str, Any]] = []
+    cccds: list[str] = []
+    bhyts: list[str] = []
+    headers = {"Authorization": f"Bearer {tokens['bacsi']}"}
+    url: str | None = f"{base_url}/fhir/Patient?_count=500&_elements=id,identifier"
+    with httpx.Client(headers=headers, timeout=120) as client:
+        while url and len(patients) < limit:
+            bundle = client.get(url).raise_for_status().json()
+            for entry in bundle.get("entry", []):
+                res = entry["resource"]
+                patients.append({"id": res["id"]})
+                for ident in res.get("identifier", []):
+                    if ident.get("system") == workday_users.CCCD_SYSTEM:
+                        cccds.append(ident["value"])
+                    elif ident.get("system") == workday_users.BHYT_SYSTEM:
+                        bhyts.append(ident["value"])
+            url = next((link["url"] for link in bundle.get("link", []) if link["relation"] == "next"), None)
+    if not patients or not cccds:
+        raise RuntimeError("no patients with a CCCD in the database: was the demo loaded?")
+    return workday_users.Targets(tokens, patients, cccds, bhyts, dt.date.today().isoformat())
+
+
+def drive(base_url: str, users: int, duration: float, ramp: float, server_pid: int,
+          db_pid: int | None) -> dict[str, Any]:
+    """Run the Locust users; return per-action statistics, errors, throughput, server CPU and memory."""
+    env = Environment(user_classes=[workday_users.Receptionist, workday_users.Doctor, workday_users.Nurse],
+                      host=base_url)
+    statuses: Counter[tuple[str, str, int]] = Counter()
+    exceptions: Counter[tuple[str, str]] = Counter()
+
+    def on_request(request_type: str, name: str, response: Any = None, exception: Any = None, **_: Any) -> None:
+        status = getattr(response, "status_code", 0) or 0
+        if exception is not None:
+            if status:
+                statuses[(request_type, name, int(status))] += 1
+            else:
+                exceptions[(name, repr(exception)[:200])] += 1
+
+    env.events.request.add_listener(on_request)
+    runner = env.create_local_runner()
+    runner.start(users, spawn_rate=max(1.0, users / ramp))
+    gevent.sleep(ramp)  # every user spawned; measure from here
+    env.stats.reset_all()
+    statuses.clear()
+    exceptions.clear()
+    sproc = psutil.Process(server_pid)
+    dproc = psutil.Process(db_pid) if db_pid else None
+    sampler = server.PeakSampler(server_pid)
+    sampler.reset()
+    cpu0, db0, t0 = server.tree_cpu(sproc), server.tree_cpu(dproc) if dproc else 0.0, time.monotonic()
+    gevent.sleep(duration)
+    elapsed = time.monotonic() - t0
+    cpu1, db1 = server.tree_cpu(sproc), server.tree_cpu(dproc) if dproc else 0.0
+    runner.quit()
+    sampler.stop()
+
+    actions = {}
+    for (name, method), entry in sorted(env.stats.entries.items()):
+        if not entry.num_requests:
+            continue
+        actions[name] = {"method": method, "requests": entry.num_requests, "failures": entry.num_failures,
+                         "rps": round(entry.num_requests / elapsed, 2),
+                         "p50_ms": entry.get_response_time_percentile(0.50),
+                         "p95_ms": entry.get_response_time_percentile(0.95),
+                         "p99_ms": entry.get_response_time_percentile(0.99),
+                         "mean_ms": round(entry.avg_response_time, 1), "max_ms": round(entry.max_response_time, 1)}
+    total = env.stats.total
+    errors = [{"method": m, "action": n, "status": s, "count": c} for (m, n, s), c in sorted(statuses.items())]
+    errors += [{"action": n, "exception": e, "count": c} for (n, e), c in sorted(exceptions.items())]
+    return {
+        "duration_s": round(elapsed, 1),
+        "requests": total.num_requests,
+        "throughput_rps": round(total.num_requests / elapsed, 1),
+        "error_count": total.num_failures,
+        "errors": errors,
+        "locust_errors": [{"method": e.method, "action": e.name, "error": str(e.error), "count": e.occurrences}
+                          for e in env.stats.errors.values()],
+        "p50_ms": total.get_response_time_percentile(0.50),
+        "p95_ms": total.get_response_time_percentile(0.95),
+        "p99_ms": total.get_response_time_percentile(0.99),
+        "actions": actions,
+        "server_cpu_s": round(cpu1 - cpu0, 1),
+        "server_cpu_cores": round((cpu1 - cpu0) / elapsed, 2),
+        "db_cpu_s": round(db1 - db0, 1) if dproc else None,
+        "server_peak_rss_mb": round(sampler.peak / 2**20, 1),
+    }
+
+
+def run_one(backend: str, users: int, duration: float, workers: int, patients: int, years: int,
+            quick: bool, keep: bool) -> dict[str, Any]:
+    """One backend: database, data, server, tokens, load; returns the result record."""
+    db = open_database(backend)
+    srv = None
+    try:
+        t = time.monotonic()
+        print(f"[{backend}] benhan init (demo)...", flush=True)
+        benhan(["init"], db.url)
+        if patients:
+            print(f"[{backend}] benhan demo --patients {patients} --years {years}...", flush=True)
+            benhan(["demo", "--patients", str(patients), "--years", str(years), "--seed", "6", "--no-today"], db.url)
+        db.analyze()
+        resources = count_resources(db)
+        print(f"[{backend}] {resources:,} resources loaded in {time.monotonic() - t:.0f} s", flush=True)
+        tokens = {role: benhan(["token", "issue", "--user", role, "--scope", "user/*.cruds", "--ttl", "86400"],
+                               db.url, capture=True).strip().splitlines()[-1] for role in ROLES}
+        srv = server.start(db.url, workers, db.workdir / "server.log")
+        workday_users.TARGETS = load_targets(srv.base_url, tokens)
+        info = machine.describe(db.version())
+        print(f"[{backend}] {users} users, {duration:.0f} s, {workers} worker(s)...", flush=True)
+        ramp = max(5.0, min(30.0, users / 10))
+        result = drive(srv.base_url, users, duration, ramp, srv.pid, db.db_pid())
+        info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+        record = {"benchmark": "workday", "backend": backend, "resources": resources, "users": users,
+                  "workers": workers, "think_time_s": [1, 3], "ramp_s": ramp, "quick": quick,
+                  "demo_patients_added": patients, "date": dt.datetime.now().isoformat(timespec="seconds"),
+                  "auth": "bearer (user tokens: tiepdon, bacsi, dieuduong)", "machine": info, **result}
+        return record
+    finally:
+        if srv is not None:
+            srv.stop()
+        db.close(keep)
+
+
+def print_summary(r: dict[str, Any]) -> None:
+    print(f"\n{r['backend']} {r['resources']:,} resources, {r['users']} users, {r['workers']} worker(s): "
+          f"{r['throughput_rps']} req/s, errors {r['error_count']}, server CPU {r['server_cpu_cores']} cores, "
+          f"peak RSS {r['server_peak_rss_mb']} MB")
+    print(f"  {'action':22} {'n':>6} {'p50':>6} {'p95':>6} {'p99':>6}")
+    for name, a in r["actions"].items():
+        print(f"  {name:22} {a['requests']:6d} {a['p50_ms']:6.0f} {a['p95_ms']:6.0f} {a['p99_ms']:6.0f}")
+    for e in r["errors"]:
+        print(f"  ERROR {e}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=300, help="measured seconds (after the ramp-up)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--patients", type=int, default=0, help="extra demo patients (benhan demo) on top of init")
+    parser.add_argument("--years", type=int, default=3, help="years of history of the extra demo patients")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20 users, 60 s, small demo only")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--report-only", action="store_true", help="only rebuild the docs section from JSON")
+    args = parser.parse_args(argv)
+    if args.report_only:
+        update_docs()
+        return 0
+    if args.quick:
+        args.users, args.duration, args.patients = 20, 60.0, 0
+    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    failed = 0
+    for backend in backends:
+        r = run_one(backend, args.users, args.duration, args.workers, args.patients, args.years, args.quick,
+                    args.keep)
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        suffix = "-quick" if args.quick else ""
+        path = RESULTS_DIR / f"workday-{backend}-{r['resources']}-u{r['users']}-w{r['workers']}{suffix}.json"
+        path.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print_summary(r)
+        print(f"  -> {path}")
+        failed += r["error_count"] > 0
+    update_docs()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
