@@ -11,6 +11,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -47,22 +48,35 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated, empty database on each backend."""
+@contextmanager
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path, *, sqlite_template: str = "sqlite_template",
+                   pg_template: str | None = None, prefix: str = "t") -> Iterator[str]:
+    """A new database copied from a migrated template, on the backend of ``request.param``.
+
+    ``sqlite_template`` names the fixture giving the SQLite template file; ``pg_template`` names the
+    fixture giving the PostgreSQL template database (default: the plain migrated ``benhan_template``).
+    """
     if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
+        template: Path = request.getfixturevalue(sqlite_template)
         path = tmp_path / "benhan.db"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    name = f"t_{os.getpid()}_{next(_counter)}"
+    template_name = request.getfixturevalue(pg_template) if pg_template else "benhan_template"
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}"
     with psycopg.connect(_libpq(cluster.url()), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE benhan_template")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
     yield cluster.url(name)
     with psycopg.connect(_libpq(cluster.url()), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database on each backend."""
+    with fresh_database(request, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

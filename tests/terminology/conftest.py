@@ -6,8 +6,6 @@ a fresh copy, like the plain ``database_url`` fixture, so the suite stays fast.
 
 from __future__ import annotations
 
-import itertools
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +17,7 @@ from sqlalchemy import Engine
 from benhan.db.engine import make_engine
 from benhan.terminology.catalogs import shipped
 from benhan.terminology.loader import load_catalogs
-from tests.conftest import BACKENDS, FhirClient, _libpq, system_token
-
-_counter = itertools.count()
+from tests.conftest import BACKENDS, FhirClient, _libpq, fresh_database, system_token
 
 
 def _load(url: str) -> None:
@@ -54,20 +50,9 @@ def pg_term_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture(params=BACKENDS)
 def term_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database with the shipped catalogs loaded."""
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_term_template")
-        path = tmp_path / "benhan.db"
-        shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
-        return
-    cluster = request.getfixturevalue("pg_cluster")
-    template_name = request.getfixturevalue("pg_term_template")
-    name = f"term_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(_libpq(cluster.url()), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
-    yield cluster.url(name)
-    with psycopg.connect(_libpq(cluster.url()), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database(request, tmp_path, sqlite_template="sqlite_term_template", pg_template="pg_term_template",
+                        prefix="term") as url:
+        yield url
 
 
 @pytest.fixture
