@@ -19,6 +19,8 @@ from benhan.security.routes import router as security_router
 from benhan.security.service import AuthError, SecurityService
 from benhan.security.web_routes import router as auth_pages_router
 from benhan.settings import Settings
+from benhan.web.routes import mount_static
+from benhan.web.routes import router as web_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oauth_router)
     app.include_router(auth_pages_router)
     app.include_router(fhir_router)
+    app.include_router(web_router)  # the clinician web app (/, /reception, /exam, /patients, ...)
+    mount_static(app)
     # The BHXH card check stays off until the gateway's token exchange is configured (see docs/registration.md).
     app.include_router(create_registration_router(repository_scope, facility_code=settings.facility_code),
                        dependencies=[Depends(require_bearer)])

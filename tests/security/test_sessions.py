@@ -54,7 +54,7 @@ def test_login_sets_a_server_side_session_and_logout_ends_it(secure):
     secure.user("bs.an", ["doctor"])
     browser = _browser(secure)
     resp = login(browser, "bs.an")
-    assert resp.status_code == 303 and resp.headers["location"] == "/auth/account"
+    assert resp.status_code == 303 and resp.headers["location"] == "/"
     cookie = resp.headers["set-cookie"]
     assert "benhan_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http test server

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 
 from benhan.fhir.clock import Clock, system_clock
 
-from .accounts import get_user
+from .accounts import User, get_user
 from .oauth_clients import get_client
 from .scopes import ScopeSet, parse_scopes
 from .tables import break_glass
@@ -65,3 +65,17 @@ def from_claims(conn: Connection, claims: TokenClaims, *, ip: str | None, clock:
                      departments=user.departments, practitioner_id=user.practitioner_id, patient_id=user.patient_id,
                      facility_id=user.facility_id, client_id=claims.client_id, launch_patient=claims.patient,
                      grants=active_grants(conn, user.id, clock), jti=claims.jti, expires=claims.expires, ip=ip)
+
+
+# The web app's session stands for the user at the desk: every resource type the user's roles allow
+# (scopes never widen roles; the policy still decides per record).
+WEB_SESSION_SCOPES = "openid fhirUser user/*.cruds"
+WEB_CLIENT_ID = "benhan-web"  # audit: what the user worked through
+
+
+def for_web_session(conn: Connection, user: User, *, ip: str | None, clock: Clock = system_clock) -> Principal:
+    """The principal of a signed-in web session (the clinician web app) for an enabled ``user``."""
+    return Principal("user", parse_scopes(WEB_SESSION_SCOPES), username=user.username, user_id=user.id,
+                     roles=user.roles, departments=user.departments, practitioner_id=user.practitioner_id,
+                     patient_id=user.patient_id, facility_id=user.facility_id, client_id=WEB_CLIENT_ID,
+                     grants=active_grants(conn, user.id, clock), ip=ip)

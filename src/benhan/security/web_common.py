@@ -51,7 +51,7 @@ async def read_form(request: Request) -> dict[str, str]:
     return out
 
 
-def safe_next(target: str | None, default: str = "/auth/account") -> str:
+def safe_next(target: str | None, default: str = "/") -> str:
     """Only local paths: an open redirect would hand our login page to phishers."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default

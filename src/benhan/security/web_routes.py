@@ -167,7 +167,7 @@ def _password_page(request: Request, current: SignedIn, *, next_path: str, statu
 
 @router.get("/auth/password")
 async def password_form(request: Request) -> Response:
-    next_path = safe_next(request.query_params.get("next"))
+    next_path = safe_next(request.query_params.get("next"), "/auth/account")
 
     def work(conn, current: SignedIn) -> Response:  # type: ignore[no-untyped-def]
         return _password_page(request, current, next_path=next_path)
@@ -178,7 +178,7 @@ async def password_form(request: Request) -> Response:
 @router.post("/auth/password")
 async def password_submit(request: Request) -> Response:
     form = await read_form(request)
-    next_path = safe_next(form.get("next"))
+    next_path = safe_next(form.get("next"), "/auth/account")
     lang = request_lang(request)
 
     def work(conn, current: SignedIn) -> Response:  # type: ignore[no-untyped-def]
