@@ -127,6 +127,29 @@ def provinces_2016() -> Catalog:
                    publisher="Bộ Công an")
 
 
+SERVICES_URL = "urn:benhan:fhir:CodeSystem:dich-vu"  # danh mục dịch vụ kỹ thuật (hospital-local codes)
+DRUGS_URL = "urn:benhan:fhir:CodeSystem:thuoc"  # danh mục thuốc (hospital-local codes)
+
+
+def _clinical_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("benhan.clinical").joinpath(f"data/{name}").read_text("utf-8")
+    return list(csv.DictReader(io.StringIO("\n".join(x for x in text.splitlines() if not x.startswith("#")))))
+
+
+def services() -> Catalog:
+    """Lab tests, imaging studies and ECG that the orders page offers (benhan/clinical/data/SOURCE.md)."""
+    return _simple("dich-vu", SERVICES_URL, "demo-1", "DanhMucDichVu", "Danh mục dịch vụ kỹ thuật (demo)",
+                   SERVICES_URL.replace("CodeSystem", "ValueSet"), "benhan/clinical/data/services.csv",
+                   _clinical_csv("services.csv"))
+
+
+def drugs() -> Catalog:
+    """Drugs the prescription page offers, with ATC, ingredients and class C/H/N (benhan/clinical/data)."""
+    return _simple("thuoc", DRUGS_URL, "demo-1", "DanhMucThuoc", "Danh mục thuốc (demo)",
+                   DRUGS_URL.replace("CodeSystem", "ValueSet"), "benhan/clinical/data/drugs.csv",
+                   _clinical_csv("drugs.csv"))
+
+
 # name -> builder; `benhan terminology load --only NAME` uses these names.
 SHIPPED: dict[str, Callable[[], Catalog]] = {
     "icd10": icd10_4469,
@@ -138,6 +161,8 @@ SHIPPED: dict[str, Callable[[], Catalog]] = {
     "department": departments,
     "province": provinces_2025,
     "province-2016": provinces_2016,
+    "services": services,
+    "drugs": drugs,
 }
 
 
