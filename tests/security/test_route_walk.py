@@ -17,6 +17,7 @@ PUBLIC = {
     "/fhir/metadata", "/.well-known/smart-configuration", "/fhir/.well-known/smart-configuration",
     "/.well-known/jwks.json", "/auth/login", "/auth/static/auth.css", "/oauth/authorize", "/oauth/token",
     "/oauth/revoke",
+    "/static",  # the web app's CSS, scripts, fonts (no data); mounted directory
 }
 REFUSED = {401, 403, 405}
 

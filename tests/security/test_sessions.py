@@ -217,5 +217,5 @@ def test_next_must_be_local(secure):
     secure.user("bs.an", ["doctor"])
     browser = _browser(secure)
     resp = login(browser, "bs.an", next_path="https://evil.example/")
-    assert resp.headers["location"] == "/auth/account"
+    assert resp.headers["location"] == "/"
     assert browser.get("/auth/static/auth.css").headers["content-type"].startswith("text/css")
