@@ -97,6 +97,7 @@ def print_logins(demo_accounts: list[DemoAccount], base: str) -> str:
     """The banner printed by ``make run``."""
     lines = ["", "=" * 78, "  TÀI KHOẢN DEMO — CHỈ DÙNG THỬ / DEMO ACCOUNTS — DEMO ONLY, NEVER IN PRODUCTION",
              f"  Mật khẩu chung / shared password: {DEMO_PASSWORD}", f"  Đăng nhập / sign in: {base}/auth/login",
+             "  Tiếp đón / reception: tiepdon -> /reception     Bác sĩ / doctor: bacsi -> /exam",
              "-" * 78]
     for acc in demo_accounts:
         extra = f"   TOTP secret: {acc.totp_secret}" if acc.totp_secret else ""
