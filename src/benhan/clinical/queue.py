@@ -1,0 +1,226 @@
+"""The exam-room queue (hàng đợi khám): queue numbers, today's order, calling the next patient.
+
+* **Queue numbers** (số thứ tự khám) are issued per exam room per hospital day by a counter written in
+  the same transaction as the visit, like the patient code (``patient_code.py``): a FHIR ``Basic``
+  ``queue-counter-<room id>`` holding the day and the last number, updated through the Repository as
+  system bookkeeping. A failed registration rolls the number back with it; PostgreSQL workers are
+  serialised by ``pg_advisory_xact_lock``, SQLite ones by ``BEGIN IMMEDIATE``, and the history primary
+  key refuses a second writer of the same counter version, so a number is never issued twice.
+* **Order** (Luật KCB 2023 Art. 3 cl. 2): emergencies first, then the other legal priority groups
+  (children under 6, pregnant women, severe disability, aged 75 or older, meritorious service), then
+  everyone else; within each band by arrival (``period.start``), then by queue number.
+* :func:`call_next` takes the first waiting visit of the room: ``arrived`` → ``in-progress``, the
+  calling practitioner as participant ``ATND``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from benhan.fhir.errors import FhirError
+from benhan.fhir.repository import Repository
+
+from .mpi.candidates import search_resources
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the hospital day runs on local time
+QUEUE_NUMBER = "urn:benhan:fhir:queue-number"  # Encounter.identifier: số thứ tự khám (per room, per day)
+EXT_QUEUE_PRIORITY = "urn:benhan:fhir:StructureDefinition/queue-priority"  # valueCoding, repeated per group
+QUEUE_PRIORITY_SYSTEM = "urn:benhan:fhir:queue-priority"
+ACT_PRIORITY = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
+PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+EXT_COUNTER_VALUE = "urn:benhan:fhir:extension:counter-value"  # valueInteger: the last number issued
+EXT_COUNTER_DAY = "urn:benhan:fhir:extension:counter-day"  # valueDate: the day the value belongs to
+
+# Luật KCB 2023 Art. 3 cl. 2, in the law's order (code, Vietnamese, English).
+PRIORITY_GROUPS: dict[str, tuple[str, str]] = {
+    "emergency": ("Cấp cứu", "Emergency"),
+    "child-under-6": ("Trẻ em dưới 6 tuổi", "Child under 6"),
+    "pregnant": ("Phụ nữ có thai", "Pregnant"),
+    "severe-disability": ("Người khuyết tật đặc biệt nặng, nặng", "Severe disability"),
+    "age-75": ("Người từ đủ 75 tuổi", "Aged 75 or older"),
+    "meritorious": ("Người có công với cách mạng", "Meritorious service"),
+}
+WAITING, IN_PROGRESS = "arrived", "in-progress"
+
+
+def local_day(moment: datetime) -> date:
+    """The hospital day of an aware ``moment``."""
+    return moment.astimezone(VN_TZ).date()
+
+
+class DailyCounter:
+    """A number sequence restarting at 1 each hospital day, kept in one ``Basic`` resource."""
+
+    def __init__(self, counter_id: str, text: str) -> None:
+        self.counter_id = counter_id
+        self.text = text
+
+    def next(self, repo: Repository, day: date) -> int:
+        """Advance the counter inside ``repo``'s transaction and return the new number for ``day``."""
+        self._lock(repo)
+        # Bookkeeping of the facility, not the user's data (see patient_code.py): written as the system.
+        with repo.as_system():
+            current = repo.current("Basic", self.counter_id)
+            last = 0
+            if current is not None and not current.deleted:
+                last_day, last_value = _counter_state(current.resource())
+                last = last_value if last_day == day.isoformat() else 0
+            number = last + 1
+            repo.update("Basic", self.counter_id, {
+                "resourceType": "Basic", "id": self.counter_id,
+                "extension": [{"url": EXT_COUNTER_DAY, "valueDate": day.isoformat()},
+                              {"url": EXT_COUNTER_VALUE, "valueInteger": number}],
+                "code": {"text": self.text},
+            })
+        return number
+
+    def _lock(self, repo: Repository) -> None:
+        if repo.conn.dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(self.counter_id.encode()).digest()
+        repo.conn.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+
+
+def _counter_state(resource: dict[str, Any]) -> tuple[str | None, int]:
+    day, value = None, 0
+    for ext in resource.get("extension", []):
+        if ext.get("url") == EXT_COUNTER_DAY:
+            day = ext.get("valueDate")
+        elif ext.get("url") == EXT_COUNTER_VALUE and isinstance(ext.get("valueInteger"), int):
+            value = int(ext["valueInteger"])
+    return day, value
+
+
+def queue_counter(room_id: str) -> DailyCounter:
+    return DailyCounter(f"queue-counter-{room_id}", "Bộ đếm số thứ tự khám / queue number counter")
+
+
+def next_queue_number(repo: Repository, room_id: str, day: date) -> int:
+    """The next queue number of exam room ``room_id`` on ``day`` (1, 2, ...), in the caller's transaction."""
+    return queue_counter(room_id).next(repo, day)
+
+
+# ---------------------------------------------------------------------- reading the queue
+
+
+def priority_groups(encounter: dict[str, Any]) -> list[str]:
+    """The legal priority groups recorded on a visit (queue-priority extensions)."""
+    return [(ext.get("valueCoding") or {}).get("code", "") for ext in encounter.get("extension") or []
+            if ext.get("url") == EXT_QUEUE_PRIORITY]
+
+
+def priority_band(encounter: dict[str, Any]) -> int:
+    """0 emergency, 1 another legal priority group, 2 everyone else."""
+    groups = priority_groups(encounter)
+    codes = {c.get("code") for c in (encounter.get("priority") or {}).get("coding") or []}
+    if "emergency" in groups or "EM" in codes:
+        return 0
+    if groups or "UR" in codes:
+        return 1
+    return 2
+
+
+def queue_number(encounter: dict[str, Any]) -> str | None:
+    return next((i.get("value") for i in encounter.get("identifier") or [] if i.get("system") == QUEUE_NUMBER),
+                None)
+
+
+def started(encounter: dict[str, Any]) -> datetime | None:
+    value = (encounter.get("period") or {}).get("start")
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)
+
+
+def queue_key(encounter: dict[str, Any]) -> tuple[int, float, int, str]:
+    moment = started(encounter)
+    number = queue_number(encounter)
+    return (priority_band(encounter), moment.timestamp() if moment else 0.0,
+            int(number) if number and number.isdigit() else 0, encounter.get("id", ""))
+
+
+def room_of(encounter: dict[str, Any]) -> str | None:
+    ref = ((encounter.get("location") or [{}])[0].get("location") or {}).get("reference", "")
+    return ref.split("/", 1)[1] if ref.startswith("Location/") else None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomQueue:
+    waiting: list[dict[str, Any]]  # ordered: next to call first
+    in_progress: list[dict[str, Any]]  # by arrival
+
+
+def today_queue(repo: Repository, room_id: str, now: datetime, *, limit: int = 500) -> RoomQueue:
+    """Today's visits of exam room ``room_id`` that wait or are being seen, in calling order."""
+    found = search_resources(repo, "Encounter", [("location", f"Location/{room_id}"),
+                                                 ("status", f"{WAITING},{IN_PROGRESS}")], limit)
+    day = local_day(now)
+    today = [e for e in found if room_of(e) == room_id and (m := started(e)) is not None and local_day(m) == day]
+    waiting = sorted((e for e in today if e.get("status") == WAITING), key=queue_key)
+    busy = sorted((e for e in today if e.get("status") == IN_PROGRESS), key=lambda e: queue_key(e)[1:])
+    return RoomQueue(waiting, busy)
+
+
+# ---------------------------------------------------------------------- calling
+
+
+def call_next(repo: Repository, room_id: str, practitioner_id: str | None, now: datetime) -> dict[str, Any] | None:
+    """Call the first waiting patient of the room: status ``in-progress``, ``ATND`` = the practitioner.
+
+    Returns the updated Encounter, or None when nobody waits. Two doctors calling at once cannot get
+    the same patient: the update is conditional on the version read (412 for the slower one), and on
+    PostgreSQL the room is locked for the transaction first.
+    """
+    DailyCounter(f"call-{room_id}", "")._lock(repo)
+    queue = today_queue(repo, room_id, now)
+    if not queue.waiting:
+        return None
+    stored = repo.read("Encounter", queue.waiting[0]["id"])
+    encounter = stored.resource()
+    if encounter.get("status") != WAITING:
+        raise FhirError.one(409, "conflict", "Người bệnh này vừa được gọi; hãy gọi lại",
+                            "This patient was just called; call again")
+    return _start(repo, encounter, practitioner_id, now, stored.version)
+
+
+def recall(repo: Repository, encounter_id: str, practitioner_id: str | None, now: datetime) -> dict[str, Any]:
+    """Call a particular waiting patient (out of turn, e.g. one who was not there when called)."""
+    stored = repo.read("Encounter", encounter_id)
+    encounter = stored.resource()
+    if encounter.get("status") != WAITING:
+        raise FhirError.one(409, "business-rule", "Lượt khám không còn ở trạng thái chờ",
+                            "The visit is not waiting any more")
+    return _start(repo, encounter, practitioner_id, now, stored.version)
+
+
+def _start(repo: Repository, encounter: dict[str, Any], practitioner_id: str | None, now: datetime,
+           version: int) -> dict[str, Any]:
+    stamp = now.astimezone(VN_TZ).isoformat(timespec="seconds")
+    history = list(encounter.get("statusHistory") or [])
+    history.append({"status": WAITING, "period": {k: v for k, v in
+                                                  (("start", (encounter.get("period") or {}).get("start")),
+                                                   ("end", stamp)) if v}})
+    encounter["statusHistory"] = history
+    encounter["status"] = IN_PROGRESS
+    for loc in encounter.get("location") or []:
+        loc["status"] = "active"
+    if practitioner_id:
+        participants = [p for p in encounter.get("participant") or []
+                        if not any(c.get("code") == "ATND" for t in p.get("type") or [] for c in t.get("coding") or [])]
+        participants.append({"type": [{"coding": [{"system": PARTICIPATION, "code": "ATND", "display": "attender"}]}],
+                             "period": {"start": stamp},
+                             "individual": {"reference": f"Practitioner/{practitioner_id}"}})
+        encounter["participant"] = participants
+    result = repo.update("Encounter", encounter["id"], encounter, if_match=f'W/"{version}"')
+    assert result.stored is not None
+    return result.stored.resource()
