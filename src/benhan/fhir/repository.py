@@ -250,6 +250,7 @@ class Repository:
         self._check_if_match(previous, if_match)
         if previous is None or previous.deleted:
             return WriteResult(204, previous)
+        _refuse_if_signed(previous)
         now = self._next_time(previous)
         version = previous.version + 1
         tombstone = {"resourceType": rtype, "id": rid,
@@ -313,6 +314,8 @@ class Repository:
         if (rtype, rid) in self._pending_keys:
             raise FhirError.one(400, "duplicate", f"{rtype}/{rid} được ghi hai lần trong cùng giao dịch",
                                 f"{rtype}/{rid} is written twice in one transaction")
+        if previous is not None and not previous.deleted:
+            _refuse_if_signed(previous)
         resource = dict(resource)
         resource["id"] = rid
         meta = dict(resource.get("meta") or {})
@@ -507,3 +510,17 @@ def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _precondition(vi: str, en: str) -> FhirError:
     return FhirError.one(412, "multiple-matches", vi, en)
+
+
+RECORD_STATE = "urn:benhan:fhir:record-state"  # meta.tag code "signed": the medical record is signed (ký số)
+
+
+def _refuse_if_signed(previous: Stored) -> None:
+    """A signed version is final (TT 32/2023, TT 13/2025): corrections are addenda, never edits."""
+    if RECORD_STATE not in previous.content:  # cheap test before parsing
+        return
+    tags = (previous.resource().get("meta") or {}).get("tag") or []
+    if any(t.get("system") == RECORD_STATE and t.get("code") == "signed" for t in tags):
+        ref = f"{previous.type}/{previous.id}"
+        raise FhirError.one(409, "conflict", f"{ref} đã ký số, không được sửa; hãy viết phụ lục",
+                            f"{ref} is signed, cannot be changed; write an addendum")

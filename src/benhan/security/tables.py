@@ -68,6 +68,20 @@ signing_key = Table(
     Column("active", Boolean, nullable=False, default=True),
 )
 
+# Per-user document-signing keys (ký số, software keys until hardware tokens come): ES256; the private key
+# is wrapped (AES-256-GCM) under a key derived from the user's password (scrypt), so it is usable only when
+# the user re-enters it to sign. Rows are never changed except ``active`` (a retired key still verifies).
+user_signing_key = Table(
+    "user_signing_key", metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("user_id", PK, ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("alg", String(16), nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("wrapped_private", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
 # Revoked access tokens (by jti) and seen client assertions (replay protection), until they expire.
 revoked_token = Table(
     "revoked_token", metadata,
@@ -175,6 +189,6 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
-SECURITY_TABLES = (user_account, user_role, user_department, oauth_client, signing_key, revoked_token,
-                   seen_assertion, auth_code, refresh_token, oauth_grant_token, web_session, break_glass, audit_log,
-                   audit_head)
+SECURITY_TABLES = (user_account, user_role, user_department, oauth_client, signing_key, user_signing_key,
+                   revoked_token, seen_assertion, auth_code, refresh_token, oauth_grant_token, web_session, break_glass,
+                   audit_log, audit_head)
