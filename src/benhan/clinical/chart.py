@@ -354,8 +354,10 @@ def _encounter_of(resource: dict[str, Any]) -> str | None:
 
 
 def read_visits(repo: Repository, patient_id: str, may_search: MaySearch, *, before: str | None = None,
-                limit: int = VISITS_PER_PAGE) -> VisitPage:
-    """One page of visits, newest first, with what each holds. A bounded number of searches."""
+                limit: int | None = None) -> VisitPage:
+    """One page of visits (``limit``, default :data:`VISITS_PER_PAGE`), newest first, with what each
+    holds. A bounded number of searches."""
+    limit = limit or VISITS_PER_PAGE
     restricted: list[str] = []
     counts: dict[str, int] = {}
     params = [("patient", f"Patient/{patient_id}"), ("_sort", "-date")]
@@ -463,7 +465,7 @@ def _result(obs: dict[str, Any]) -> Result:
 
 
 def build_chart(repo: Repository, patient_id: str, may_search: MaySearch, today: date, *,
-                limit: int = VISITS_PER_PAGE) -> ChartSummary:
+                limit: int | None = None) -> ChartSummary:
     """The chart of one patient: header, allergies, active problems and the newest page of visits.
 
     Reading the Patient goes through the access guard: a patient outside the user's reach raises the
