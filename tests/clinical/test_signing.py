@@ -149,8 +149,11 @@ def test_signing_tags_the_whole_record_and_writes_a_verifiable_provenance(hospit
     provenance = sign(hospital, visit)
     targets = [t["reference"] for t in provenance["target"]]
     assert {t.split("/")[0] for t in targets} == {"Encounter", "Composition", "Condition", "Observation",
-                                                  "ServiceRequest", "MedicationRequest", "AllergyIntolerance"}
-    assert len(targets) == len(visit.ids) and all("/_history/" in t for t in targets)
+                                                  "ServiceRequest", "MedicationRequest", "AllergyIntolerance",
+                                                  "Patient"}
+    assert targets[-1].startswith(f"Patient/{visit.patient_id}/_history/")
+    assert not signing.is_signed(current(hospital, "Patient", visit.patient_id))
+    assert len(targets) == len(visit.ids) + 1 and all("/_history/" in t for t in targets)
     for rtype, rid in visit.ids.items():
         resource = current(hospital, rtype.rstrip("0123456789"), rid)
         assert signing.is_signed(resource), rtype
@@ -242,7 +245,8 @@ def test_an_addendum_appends_to_the_signed_composition_with_its_own_signature(ho
     with trusted(hospital) as repo:
         signer = signing.signer_for(repo, accounts.get_user(repo.conn, "bacsi"), DEMO_PASSWORD)
         provenance = signing.write_addendum(repo, visit.encounter_id, "Bổ sung: bệnh nhân dị ứng tôm", signer, NOW)
-    (target,) = [t["reference"] for t in provenance["target"]]
+    target, patient = [t["reference"] for t in provenance["target"]]
+    assert patient.startswith(f"Patient/{visit.patient_id}/_history/")
     addendum = current(hospital, "Composition", target.split("/")[1])
     assert addendum["status"] == "final" and signing.is_signed(addendum)
     assert addendum["relatesTo"] == [{"code": "appends",

@@ -7,7 +7,8 @@ audited):
    ``Observation``, ``ServiceRequest``, ``MedicationRequest`` and ``AllergyIntolerance`` recorded in it —
    gets ``meta.tag`` ``urn:benhan:fhir:record-state|signed`` (the repository then refuses any change:
    corrections are addenda); the Composition becomes ``final`` with a legal attester;
-2. a ``Provenance`` is written: ``target`` = the versioned references of the versions just written,
+2. a ``Provenance`` is written: ``target`` = the versioned references of the versions just written (and,
+   last, the patient's current version: whose record it is; not tagged, demographics stay editable),
    ``recorded``, ``agent`` = the doctor's ``Practitioner``, activity LA (legally authenticated), and
    one ``signature`` (type 1.2.840.10065.1.12.1.1 author's signature, ``when``, ``who``,
    ``sigFormat`` application/jose, ``targetFormat`` application/fhir+json).
@@ -177,7 +178,14 @@ def sign_record(repo: Repository, encounter_id: str, signer: Signer, now: dateti
             resource["attester"] = [{"mode": "legal", "time": instant(now),
                                      "party": {"reference": signer.practitioner, "display": signer.display}}]
         written.append(repo.update(stored.type, stored.id, resource, if_match=stored.etag).stored)
-    return write_provenance(repo, written, signer, now)
+    return write_provenance(repo, [*written, *_subject(repo, current[0].resource())], signer, now)
+
+
+def _subject(repo: Repository, resource: dict[str, Any]) -> list[Stored]:
+    """The patient's current version: signed as the identity the record was written for (not tagged, so
+    demographics stay editable), and what puts the Provenance in the patient's compartment."""
+    ref = (resource.get("subject") or {}).get("reference", "")
+    return [repo.read("Patient", ref.split("/", 1)[1])] if ref.startswith("Patient/") else []
 
 
 def write_addendum(repo: Repository, encounter_id: str, text: str, signer: Signer, now: datetime
@@ -204,7 +212,7 @@ def write_addendum(repo: Repository, encounter_id: str, text: str, signer: Signe
         "section": [{"title": "Phụ lục", "text": _narrative(text)}],
     }
     stored = repo.create(composition).stored
-    return write_provenance(repo, [stored], signer, now)
+    return write_provenance(repo, [stored, *_subject(repo, original)], signer, now)
 
 
 def _is_addendum(resource: dict[str, Any]) -> bool:
