@@ -133,3 +133,29 @@ def test_reception_and_nurse_cannot_prescribe_and_csrf_is_required(web):
     doctor = web.browser("bacsi")
     assert doctor.post(url, data={"drug": "T001", "dose": "1", "times": "1", "days": "1"}).status_code == 403
     assert drugs_of(web, enc["id"]) == []
+
+
+def test_a_nurse_reads_but_cannot_prescribe(web):
+    browser, enc = doctor_visit(web)
+    url = f"/visit/{enc['id']}/prescription"
+    add(browser, url, drug="T003")
+    nurse = web.browser("dieuduong")
+    page = nurse.get(url)
+    assert page.status_code == 200 and "Amlodipin 5mg" in page.text and "Chỉ bác sĩ được kê đơn" in page.text
+    resp = nurse.post(url, data={"csrf_token": csrf_of(page.text), "action": "add", "drug": "T001", "dose": "1",
+                                 "times": "1", "days": "1"})
+    assert resp.status_code == 403 and len(drugs_of(web, enc["id"])) == 1
+
+
+def test_a_finished_visit_shows_the_prescription_read_only(web):
+    browser, enc = doctor_visit(web)
+    url = f"/visit/{enc['id']}/prescription"
+    add(browser, url, drug="T003")
+    (mr,) = drugs_of(web, enc["id"])
+    token = csrf_of(browser.get(url).text)
+    status, _ = fhir(web, "PUT", f"Encounter/{enc['id']}", {**enc, "status": "finished"})
+    assert status == 200
+    page = browser.get(url).text
+    assert "Amlodipin 5mg" in page and "chỉ xem, không sửa" in page and 'value="remove"' not in page
+    resp = browser.post(url, data={"csrf_token": token, "action": "remove", "item": mr["id"]})
+    assert resp.status_code == 409 and drugs_of(web, enc["id"])[0]["status"] == "draft"
