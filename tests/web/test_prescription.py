@@ -159,3 +159,13 @@ def test_a_finished_visit_shows_the_prescription_read_only(web):
     assert "Amlodipin 5mg" in page and "chỉ xem, không sửa" in page and 'value="remove"' not in page
     resp = browser.post(url, data={"csrf_token": token, "action": "remove", "item": mr["id"]})
     assert resp.status_code == 409 and drugs_of(web, enc["id"])[0]["status"] == "draft"
+
+
+def test_preview_shows_the_dosage_text_and_computed_quantity(web):
+    browser, enc = doctor_visit(web)
+    url = f"/visit/{enc['id']}/prescription/preview"
+    resp = browser.get(url, params={"drug": "T005", "dose": "1", "times": "2", "days": "7", "route": "oral",
+                                    "when": "sau ăn"}, headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and "Uống 1 viên/lần x 2 lần/ngày, sau ăn" in resp.text and "14 viên" in resp.text
+    bad = browser.get(url, params={"drug": "T005", "dose": "0", "times": "2", "days": "7"})
+    assert "Liều mỗi lần" in bad.text and drugs_of(web, enc["id"]) == []

@@ -159,6 +159,22 @@ async def drug_suggestions(request: Request, encounter_id: str) -> Response:
     return await run_page(request, work)
 
 
+@router.get("/visit/{encounter_id}/prescription/preview")
+async def dosage_preview(request: Request, encounter_id: str) -> Response:
+    """HTMX partial: how the drug being typed will be written, and its computed quantity."""
+    def work(page: Page) -> Response:
+        _visit(page, encounter_id)
+        form = {k: v for k, v in request.query_params.items()}
+        try:
+            line, error = prescribing.line_from_form(form), None
+        except FieldError as exc:
+            line, error = None, (_message(page, exc) if form.get("drug") else None)
+        return page.render("orders/_preview.html", preview=line, error=error,
+                           quantity_text=prescribing.quantity_text)
+
+    return await run_page(request, work)
+
+
 @router.post("/visit/{encounter_id}/prescription")
 async def prescription_post(request: Request, encounter_id: str) -> Response:
     def work(page: Page) -> Response:
