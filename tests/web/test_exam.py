@@ -211,3 +211,15 @@ def test_a_finished_visit_is_read_only(web):
     resp = b.post(f"/visit/{enc['id']}/vitals", data={"csrf_token": token, "pulse": "80"})
     assert resp.status_code == 409
     assert count(web, "Observation", f"encounter=Encounter/{enc['id']}") == before
+
+
+def test_a_nurse_takes_vitals_but_does_not_write_diagnoses_or_the_record(web):
+    nurse = web.browser("dieuduong")
+    enc = queue_visit(web, nurse)
+    html = nurse.get(f"/visit/{enc['id']}").text
+    assert f'action="/visit/{enc["id"]}/vitals"' in html and f'action="/visit/{enc["id"]}/allergies"' in html
+    assert f'action="/visit/{enc["id"]}/diagnoses"' not in html and f'action="/visit/{enc["id"]}/note"' not in html
+    assert post(nurse, f"/visit/{enc['id']}/vitals", {"pulse": "76"}).status_code == 303
+    assert post(nurse, f"/visit/{enc['id']}/diagnoses", {"main_code": "J18.9"}).status_code == 403
+    assert post(nurse, f"/visit/{enc['id']}/note", {"history": "Ho"}).status_code == 403
+    assert count(web, "Condition", f"encounter=Encounter/{enc['id']}") == 0

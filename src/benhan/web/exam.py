@@ -35,6 +35,9 @@ from .visit import VisitHeader, load_visit
 router = APIRouter(include_in_schema=False)
 
 CARDS = ("vitals", "note", "diagnoses", "allergies")
+# Who records what: the record text and the diagnoses are the doctor's; nurses also take vitals and allergies.
+WRITERS = {"vitals": CLINICAL, "allergies": CLINICAL, "note": frozenset({"doctor", "head-of-department"}),
+           "diagnoses": frozenset({"doctor", "head-of-department"})}
 MIN_SECONDARY_ROWS = 3
 _SUGGEST_FIELD = re.compile(r"main_code|secondary_code_([1-9][0-9]?)")
 SUGGESTIONS = 15
@@ -71,8 +74,13 @@ def _forbidden() -> FhirError:
                          "Only clinical staff may open the exam record")
 
 
-def _open(page: Page, encounter_id: str, *, write: bool = False) -> VisitHeader:
-    if not page.has_role(*CLINICAL):
+def _can(page: Page, visit: VisitHeader) -> dict[str, bool]:
+    """Which cards show a form: the visit is open and the user's role records that part."""
+    return {card: visit.editable and page.has_role(*roles) for card, roles in WRITERS.items()}
+
+
+def _open(page: Page, encounter_id: str, *, write: str | None = None) -> VisitHeader:
+    if not page.has_role(*CLINICAL) or (write and not page.has_role(*WRITERS[write])):
         raise _forbidden()
     visit = _visit(page, encounter_id)
     if (visit.encounter.get("class") or {}).get("code") not in ("AMB", None):
@@ -116,7 +124,8 @@ def _load(page: Page, visit: VisitHeader, card: str) -> dict[str, Any]:
 
 
 def _model(page: Page, visit: VisitHeader) -> dict[str, Any]:
-    model: dict[str, Any] = {"visit": visit, "tab": "exam", "forms": {}, "errors": {}, "saved": None}
+    model: dict[str, Any] = {"visit": visit, "tab": "exam", "forms": {}, "errors": {}, "saved": None,
+                             "can": _can(page, visit)}
     for card in CARDS:
         model.update(_load(page, visit, card))
     return model
@@ -136,8 +145,8 @@ def _answer(page: Page, visit: VisitHeader, card: str, model: dict[str, Any], *,
 def _save(request: Request, encounter_id: str, card: str,
           write: Callable[[Page, VisitHeader, VisitContext], None]) -> Any:
     def work(page: Page) -> Response:
-        visit = _open(page, encounter_id, write=True)
-        before = {"visit": visit, "tab": "exam", **_load(page, visit, card)}
+        visit = _open(page, encounter_id, write=card)
+        before = {"visit": visit, "tab": "exam", "can": _can(page, visit), **_load(page, visit, card)}
         try:
             write(page, visit, _context(page, visit))
         except FormInvalid as exc:
@@ -148,7 +157,8 @@ def _save(request: Request, encounter_id: str, card: str,
                 model["secondary_rows"] = max(before["secondary_rows"], _secondary_rows(typed))
             raise Rerender(_answer(page, visit, card, model, status=422), cause=exc.cause) from exc
         visit = _visit(page, encounter_id)
-        model = {"visit": visit, "tab": "exam", "forms": {}, "errors": {}, "saved": card, **_load(page, visit, card)}
+        model = {"visit": visit, "tab": "exam", "forms": {}, "errors": {}, "saved": card, "can": _can(page, visit),
+                 **_load(page, visit, card)}
         return _answer(page, visit, card, model)
 
     return run_page(request, work)
