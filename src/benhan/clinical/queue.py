@@ -174,8 +174,12 @@ def today_queue(repo: Repository, room_id: str, now: datetime, *, limit: int = 5
 # ---------------------------------------------------------------------- calling
 
 
-def call_next(repo: Repository, room_id: str, practitioner_id: str | None, now: datetime) -> dict[str, Any] | None:
+def call_next(repo: Repository, room_id: str, practitioner_id: str | None, now: datetime, *,
+              participation: str = "ATND") -> dict[str, Any] | None:
     """Call the first waiting patient of the room: status ``in-progress``, ``ATND`` = the practitioner.
+
+    ``participation`` is the v3-ParticipationType of the caller: ``ATND`` for the doctor who sees the
+    patient, ``PART`` when a nurse calls the patient in for the doctor.
 
     Returns the updated Encounter, or None when nobody waits. Two doctors calling at once cannot get
     the same patient: the update is conditional on the version read (412 for the slower one), and on
@@ -190,21 +194,22 @@ def call_next(repo: Repository, room_id: str, practitioner_id: str | None, now: 
     if encounter.get("status") != WAITING:
         raise FhirError.one(409, "conflict", "Người bệnh này vừa được gọi; hãy gọi lại",
                             "This patient was just called; call again")
-    return _start(repo, encounter, practitioner_id, now, stored.version)
+    return _start(repo, encounter, practitioner_id, now, stored.version, participation)
 
 
-def recall(repo: Repository, encounter_id: str, practitioner_id: str | None, now: datetime) -> dict[str, Any]:
+def recall(repo: Repository, encounter_id: str, practitioner_id: str | None, now: datetime, *,
+           participation: str = "ATND") -> dict[str, Any]:
     """Call a particular waiting patient (out of turn, e.g. one who was not there when called)."""
     stored = repo.read("Encounter", encounter_id)
     encounter = stored.resource()
     if encounter.get("status") != WAITING:
         raise FhirError.one(409, "business-rule", "Lượt khám không còn ở trạng thái chờ",
                             "The visit is not waiting any more")
-    return _start(repo, encounter, practitioner_id, now, stored.version)
+    return _start(repo, encounter, practitioner_id, now, stored.version, participation)
 
 
 def _start(repo: Repository, encounter: dict[str, Any], practitioner_id: str | None, now: datetime,
-           version: int) -> dict[str, Any]:
+           version: int, participation: str = "ATND") -> dict[str, Any]:
     stamp = now.astimezone(VN_TZ).isoformat(timespec="seconds")
     history = list(encounter.get("statusHistory") or [])
     history.append({"status": WAITING, "period": {k: v for k, v in
@@ -215,9 +220,11 @@ def _start(repo: Repository, encounter: dict[str, Any], practitioner_id: str | N
     for loc in encounter.get("location") or []:
         loc["status"] = "active"
     if practitioner_id:
-        participants = [p for p in encounter.get("participant") or []
-                        if not any(c.get("code") == "ATND" for t in p.get("type") or [] for c in t.get("coding") or [])]
-        participants.append({"type": [{"coding": [{"system": PARTICIPATION, "code": "ATND", "display": "attender"}]}],
+        participants = [p for p in encounter.get("participant") or [] if not any(
+            c.get("code") == participation for t in p.get("type") or [] for c in t.get("coding") or [])]
+        display = "attender" if participation == "ATND" else "participation"
+        participants.append({"type": [{"coding": [{"system": PARTICIPATION, "code": participation,
+                                                   "display": display}]}],
                              "period": {"start": stamp},
                              "individual": {"reference": f"Practitioner/{practitioner_id}"}})
         encounter["participant"] = participants

@@ -162,12 +162,12 @@ def visit_row(encounter: dict[str, Any], patient: dict[str, Any] | None) -> Visi
                     priority_groups(encounter))
 
 
-def todays_visits(page: Page, limit: int = 100) -> list[VisitRow]:
-    """Today's outpatient visits, the latest first."""
+def todays_visits(page: Page, limit: int = 1000, shown: int = 200) -> list[VisitRow]:
+    """Today's outpatient visits (hospital day), the latest first."""
     day = local_day(page.now)
-    found = search_resources(page.repo, "Encounter", [("class", "AMB"), ("date", f"ge{day.isoformat()}"),
-                                                      ("_sort", "-date")], limit)
-    today = [e for e in found if (m := started(e)) is not None and local_day(m) == day]
+    found = search_resources(page.repo, "Encounter", [("class", "AMB"), ("date", f"ge{day.isoformat()}")], limit)
+    dated = [(m, e) for e in found if (m := started(e)) is not None and local_day(m) == day]
+    today = [e for _m, e in sorted(dated, key=lambda pair: pair[0], reverse=True)][:shown]
     patients = patients_by_id(page, [subject_id(e) for e in today])
     return [visit_row(e, patients.get(subject_id(e))) for e in today]
 
