@@ -43,6 +43,8 @@ def test_a_narcotic_makes_the_code_n_and_removing_it_gives_c_back(web):
     add(browser, url, drug="T030", days="5")
     codes = {m["groupIdentifier"]["value"] for m in drugs_of(web, enc["id"])}
     assert len(codes) == 1 and codes.pop().endswith("-n")
+    view = browser.get(f"{url}/view").text  # controlled drugs are written first
+    assert view.index("Morphin sulfat 10mg") < view.index("Paracetamol 500mg")
     morphine = next(m for m in drugs_of(web, enc["id"])
                     if m["medicationCodeableConcept"]["coding"][0]["code"] == "T030")
     assert post(browser, url, {"action": "remove", "item": morphine["id"]}).status_code == 303
@@ -113,6 +115,7 @@ def test_issue_with_advice_then_read_only_and_print_view(web):
     view = browser.get(f"{url}/view")
     assert view.status_code == 200 and mr["groupIdentifier"]["value"] in view.text
     assert "Amlodipin 5mg" in view.text and "Tái khám sau 5 ngày" in view.text and "05 viên" in view.text
+    assert "Bác sĩ kê đơn" in view.text
 
 
 def test_drug_type_ahead_fills_code_and_route(web):

@@ -19,6 +19,7 @@ from benhan.clinical import orders as ordering
 from benhan.clinical import prescribing
 from benhan.clinical.orders import FieldError
 from benhan.fhir.errors import FhirError
+from benhan.vn.names import format_name
 
 from .scope import N_, Page, Rerender, run_page
 from .visit import VisitHeader, load_visit
@@ -216,7 +217,14 @@ async def prescription_view(request: Request, encounter_id: str) -> Response:
                 code = (page.repo.read("Condition", ref.split("/", 1)[1]).resource().get("code") or {})
                 coding = (code.get("coding") or [{}])[0]
                 diagnoses.append((coding.get("code", ""), code.get("text") or coding.get("display", "")))
+        # controlled drugs (N, H) are written first on the prescription (TT 26/2025)
+        current.items.sort(key=lambda i: 0 if i.drug and i.drug.rx_class in ("N", "H") else 1)
+        prescriber = None
+        requester = (current.items[0].resource.get("requester") or {}).get("reference", "") if current.items else ""
+        if requester.startswith("Practitioner/"):
+            names = page.repo.read("Practitioner", requester.split("/", 1)[1]).resource().get("name") or [{}]
+            prescriber = format_name(names[0]) if names[0] else None
         return page.render("orders/prescription_view.html", visit=visit, rx=current, diagnoses=diagnoses,
-                           **_common(page))
+                           prescriber=prescriber, **_common(page))
 
     return await run_page(request, work)
