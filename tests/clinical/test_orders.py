@@ -73,3 +73,17 @@ def test_type_ahead_without_the_index_matches_words_without_diacritics() -> None
     assert [s.code for s in o.search_services(None, "sieu am")] == ["CD002", "CD006", "CD007"]
     assert [s.code for s in o.search_services(None, "xn01")][:1] == ["XN010"]
     assert o.search_services(None, "") == []
+
+
+def test_type_ahead_uses_the_loaded_concept_index(engine: Engine) -> None:
+    from benhan.clinical.prescribing import search_drugs
+    from benhan.terminology.catalogs import shipped
+    from benhan.terminology.loader import load_catalogs
+
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():
+            load_catalogs(conn, shipped(["services", "drugs"]))
+        assert {s.code for s in o.search_services(conn, "XN00")} == {f"XN00{n}" for n in range(1, 10)}
+        assert "CD006" in [s.code for s in o.search_services(conn, "sieu am tim")]
+        assert {d.code for d in search_drugs(conn, "amoxicilin")} >= {"T011", "T012"}
