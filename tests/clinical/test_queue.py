@@ -81,3 +81,37 @@ def test_a_queue_number_is_never_issued_twice(engine):
     with transaction(engine) as repo:
         issued.append(next_queue_number(repo, ids["room1"], day))
     assert issued == [1, 2, 3, 4, 5, 6]
+
+
+def test_concurrent_workers_never_share_a_queue_number_or_a_called_patient(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = hospital(engine)
+    with transaction(engine) as repo:
+        patients = [registration(repo).register(form(f"Người Thứ W{i}", f"19{50 + i}-01-01"),
+                                                confirmed_new=True).patient["id"] for i in range(4)]
+
+    def register_visits(worker: int) -> list[str]:
+        numbers = []
+        for i in range(4):
+            with transaction(engine) as repo:
+                enc = open_visit(repo, visit({**ids, "p": patients[worker]}, "p", payer="fee"),
+                                 NOW + timedelta(seconds=worker * 10 + i))
+                numbers.append(queue_number(enc))
+        return numbers
+
+    with ThreadPoolExecutor(4) as pool:
+        numbers = [n for chunk in pool.map(register_visits, range(4)) for n in chunk]
+    assert sorted(int(n) for n in numbers) == list(range(1, 17))
+
+    def call(_worker: int) -> list[str]:
+        called = []
+        for _ in range(4):
+            with transaction(engine) as repo:
+                enc = call_next(repo, ids["room1"], None, NOW + timedelta(minutes=5))
+                called.append(enc["id"])
+        return called
+
+    with ThreadPoolExecutor(4) as pool:
+        called = [e for chunk in pool.map(call, range(4)) for e in chunk]
+    assert len(set(called)) == 16
