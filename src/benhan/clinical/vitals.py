@@ -140,14 +140,14 @@ def record(repo: Repository, ctx: VisitContext, form: dict[str, str]) -> list[di
 
 
 def measurements(repo: Repository, encounter_id: str) -> list[dict[str, Any]]:
-    """The visit's measurements, newest first: ``{"when": dateTime, field: value, "bmi": value}`` per time."""
+    """The visit's measurements, newest first: ``{"when": dateTime, field: value or None, "bmi": ...}`` per time."""
     found = search_all(repo, "Observation", [("encounter", f"Encounter/{encounter_id}"), ("category", "vital-signs")])
     by_time: dict[str, dict[str, Any]] = {}
     for obs in found:
         if obs.get("status") in ("entered-in-error", "cancelled"):
             continue
         when = obs.get("effectiveDateTime") or ""
-        row = by_time.setdefault(when, {"when": when})
+        row = by_time.setdefault(when, {"when": when, **dict.fromkeys(FIELDS), "bmi": None})
         code = next((c.get("code") for c in obs.get("code", {}).get("coding") or [] if c.get("system") == LOINC), None)
         if code == BP_PANEL:
             for comp in obs.get("component") or []:
