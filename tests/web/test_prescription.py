@@ -172,3 +172,12 @@ def test_preview_shows_the_dosage_text_and_computed_quantity(web):
     assert resp.status_code == 200 and "Uống 1 viên/lần x 2 lần/ngày, sau ăn" in resp.text and "14 viên" in resp.text
     bad = browser.get(url, params={"drug": "T005", "dose": "0", "times": "2", "days": "7"})
     assert "Liều mỗi lần" in bad.text and drugs_of(web, enc["id"]) == []
+
+
+def test_english_page_and_english_field_error(web):
+    _, enc = doctor_visit(web)
+    browser = web.browser("bacsi", lang="en")
+    url = f"/visit/{enc['id']}/prescription"
+    assert "Add drug" in browser.get(url).text
+    resp = add(browser, url, drug="T001", days="0")
+    assert resp.status_code == 422 and "Days must be 1 to 365" in resp.text
