@@ -2,9 +2,10 @@
 
 Reading is through the FHIR search index with the request's access guard (every search is checked
 and audited). The number of searches does not depend on the length of the history: the page reads
-one *page* of visits (the newest ``limit`` Encounters, or those before a cursor) and then, once per
-resource type, everything that belongs to those visits (``encounter=E1,E2,...``), each search capped
-by ``_count``; grouping by visit happens in Python.
+one *page* of visits (the newest ``limit`` Encounters, or those before a cursor) and then, in ONE
+search over every type recorded during a visit (``_type=Condition,Observation,...&encounter=E1,E2,...``),
+everything that belongs to those visits; every search is capped by ``_count`` and grouping by visit
+happens in Python. (Each search pays for the access filter, so fewer searches is faster.)
 
 Resource types the user's roles may not search (a receptionist and clinical notes, say) are not
 queried at all; they are listed in :attr:`ChartSummary.restricted` so the page can say so.
@@ -19,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from benhan.fhir.repository import Repository
+from benhan.fhir.search import search
 from benhan.vn import systems
 from benhan.vn.names import format_name
 
@@ -314,6 +316,15 @@ def _active(resource: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------------------------------------- reading
 
 
+def search_types(repo: Repository, types: list[str], params: list[tuple[str, str]],
+                 count: int) -> list[dict[str, Any]]:
+    """One search over several resource types (``_type``): one query, one access filter, one audit entry."""
+    repo.flush()
+    bundle = search(repo.conn, None, [("_type", ",".join(types)), *params, ("_count", str(count)),
+                                      ("_total", "none")], base_url=repo.base_url, strict=True)
+    return [e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == "match"]
+
+
 def read_allergies(repo: Repository, patient_id: str) -> list[Allergy]:
     found = search_resources(repo, "AllergyIntolerance", [("patient", f"Patient/{patient_id}")], MAX_ALLERGIES)
     out = []
@@ -326,12 +337,15 @@ def read_allergies(repo: Repository, patient_id: str) -> list[Allergy]:
     return out
 
 
-def read_problems(repo: Repository, patient_id: str) -> list[Problem]:
-    found = search_resources(repo, "Condition", [("patient", f"Patient/{patient_id}"),
-                                                  ("category", "problem-list-item"),
-                                                  ("clinical-status", "active,recurrence,relapse")], MAX_PROBLEMS)
+def problem_conditions(repo: Repository, patient_id: str) -> list[dict[str, Any]]:
+    """The patient's problem list (every status: resolved problems may still be named by old visits)."""
+    return search_resources(repo, "Condition", [("patient", f"Patient/{patient_id}"),
+                                                ("category", "problem-list-item")], MAX_PROBLEMS)
+
+
+def active_problems(conditions: list[dict[str, Any]]) -> list[Problem]:
     problems = [Problem(_code(c.get("code"), ICD10), _concept_text(c.get("code")),
-                        c.get("onsetDateTime") or c.get("recordedDate")) for c in found]
+                        c.get("onsetDateTime") or c.get("recordedDate")) for c in conditions if _active(c)]
     return sorted(problems, key=lambda p: (p.onset or ""), reverse=True)
 
 
@@ -354,9 +368,11 @@ def _encounter_of(resource: dict[str, Any]) -> str | None:
 
 
 def read_visits(repo: Repository, patient_id: str, may_search: MaySearch, *, before: str | None = None,
-                limit: int | None = None) -> VisitPage:
+                limit: int | None = None, known: list[dict[str, Any]] | None = None) -> VisitPage:
     """One page of visits (``limit``, default :data:`VISITS_PER_PAGE`), newest first, with what each
-    holds. A bounded number of searches."""
+    holds: the Encounter search, then ONE search over every type recorded during those visits
+    (``_type=...&encounter=...``), then — only if a visit names a diagnosis recorded elsewhere and not in
+    ``known`` (the problem list the chart already read) — one search of those Conditions by id."""
     limit = limit or VISITS_PER_PAGE
     restricted: list[str] = []
     counts: dict[str, int] = {}
@@ -370,37 +386,40 @@ def read_visits(repo: Repository, patient_id: str, may_search: MaySearch, *, bef
     visits = {e["id"]: _visit(e) for e in encounters}
     order = [e["id"] for e in encounters]
     cursor = visits[order[-1]].start if more and order else None
+    types = [t for t in ("Condition", *VISIT_TYPES) if may_search(t)]
+    restricted = [t for t in ("Condition", *VISIT_TYPES) if t not in types]
     if not visits:
         return VisitPage([], None, restricted, counts)
     enc_refs = ",".join(f"Encounter/{eid}" for eid in order)
+    found: dict[str, list[dict[str, Any]]] = {}
+    if types:
+        for resource in search_types(repo, types, [("encounter", enc_refs)], MAX_PER_TYPE):
+            found.setdefault(resource["resourceType"], []).append(resource)
+    for rtype in types:
+        counts[rtype] = len(found.get(rtype, []))
 
-    # Diagnoses: the Conditions named by Encounter.diagnosis (main = rank 1), read by id in one search.
-    wanted: dict[str, list[tuple[str, int]]] = {}
-    for enc in encounters:
-        for i, d in enumerate(enc.get("diagnosis") or []):
-            cid = _ref_id(d.get("condition"), "Condition")
-            if cid:
-                wanted.setdefault(cid, []).append((enc["id"], int(d.get("rank") or i + 1)))
-    if may_search("Condition"):
-        conditions = search_resources(repo, "Condition", [("_id", ",".join(sorted(wanted)))], MAX_PER_TYPE) \
-            if wanted else []
-        counts["Condition"] = len(conditions)
-        for c in conditions:
-            for eid, rank in wanted.get(c["id"], []):
+    # Diagnoses: the Conditions named by Encounter.diagnosis (main = rank 1).
+    if "Condition" in types:
+        wanted: dict[str, list[tuple[str, int]]] = {}
+        for enc in encounters:
+            for i, d in enumerate(enc.get("diagnosis") or []):
+                cid = _ref_id(d.get("condition"), "Condition")
+                if cid:
+                    wanted.setdefault(cid, []).append((enc["id"], int(d.get("rank") or i + 1)))
+        conditions = {c["id"]: c for c in [*(known or []), *found.get("Condition", [])]}
+        missing = sorted(set(wanted) - set(conditions))
+        if missing:
+            for c in search_resources(repo, "Condition", [("_id", ",".join(missing))], MAX_PER_TYPE):
+                conditions[c["id"]] = c
+        for cid, uses in wanted.items():
+            c = conditions.get(cid)
+            if c is None:
+                continue
+            for eid, rank in uses:
                 visits[eid].diagnoses.append(Diagnosis(_code(c.get("code"), ICD10), _concept_text(c.get("code")),
                                                        rank))
         for v in visits.values():
             v.diagnoses.sort(key=lambda d: d.rank)
-    else:
-        restricted.append("Condition")
-
-    found: dict[str, list[dict[str, Any]]] = {}
-    for rtype in VISIT_TYPES:
-        if not may_search(rtype):
-            restricted.append(rtype)
-            continue
-        found[rtype] = search_resources(repo, rtype, [("encounter", enc_refs)], MAX_PER_TYPE)
-        counts[rtype] = len(found[rtype])
 
     # Results: reports with their observations; vital signs on one line; other observations alone.
     observations = {o["id"]: o for o in found.get("Observation", [])}
@@ -473,8 +492,9 @@ def build_chart(repo: Repository, patient_id: str, may_search: MaySearch, today:
     """
     patient = repo.read("Patient", patient_id).resource()
     allergies = read_allergies(repo, patient_id) if may_search("AllergyIntolerance") else None
-    problems = read_problems(repo, patient_id) if may_search("Condition") else None
-    page = read_visits(repo, patient_id, may_search, limit=limit)
+    problem_list = problem_conditions(repo, patient_id) if may_search("Condition") else None
+    page = read_visits(repo, patient_id, may_search, limit=limit, known=problem_list)
+    problems = active_problems(problem_list) if problem_list is not None else None
     if allergies is None:
         page.restricted.append("AllergyIntolerance")
     return ChartSummary(patient_header(patient, today), allergies, problems, page)
