@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from benhan.clinical.queue import call_next, next_queue_number, queue_number, recall, today_queue
+from benhan.clinical.queue import call_next, next_queue_number, queue_number, recall, skip, today_queue
 from benhan.clinical.visits import open_visit
 from benhan.fhir.errors import FhirError
 
@@ -115,3 +115,25 @@ def test_concurrent_workers_never_share_a_queue_number_or_a_called_patient(engin
     with ThreadPoolExecutor(4) as pool:
         called = [e for chunk in pool.map(call, range(4)) for e in chunk]
     assert len(set(called)) == 16
+
+
+def test_a_called_patient_who_does_not_come_goes_back_behind_those_waiting(engine):
+    ids = hospital(engine)
+    first = arrive(engine, ids, "Phạm Văn An", 0)
+    second = arrive(engine, ids, "Đỗ Văn Bình", 1)
+    third = arrive(engine, ids, "Hoàng Văn Chung", 2)
+    elderly = arrive(engine, ids, "Lý Thị Dậu", 3, ["age-75"], birth="1940-01-01")
+    with transaction(engine) as repo:
+        assert call_next(repo, ids["room1"], None, NOW + timedelta(minutes=5))["id"] == elderly
+        assert call_next(repo, ids["room1"], None, NOW + timedelta(minutes=6))["id"] == first
+    with transaction(engine) as repo:
+        skip(repo, elderly, NOW + timedelta(minutes=7))
+        skip(repo, first, NOW + timedelta(minutes=8))
+    with transaction(engine) as repo:
+        queue = today_queue(repo, ids["room1"], NOW + timedelta(minutes=9))
+        sent_back = repo.read("Encounter", first).resource()
+    assert [e["id"] for e in queue.waiting] == [elderly, second, third, first]  # the priority band is kept
+    assert sent_back["status"] == "arrived" and [h["status"] for h in sent_back["statusHistory"]] == [
+        "arrived", "in-progress"]
+    with pytest.raises(FhirError), transaction(engine) as repo:
+        skip(repo, second, NOW + timedelta(minutes=10))

@@ -162,3 +162,17 @@ def test_the_queue_writes_nothing_when_nobody_waits(web):
     assert count(web, "Encounter") == before
 
 
+
+
+def test_a_called_patient_who_is_absent_goes_back_to_the_queue(web):
+    visits = morning(web)
+    room = rooms(web)[0]["id"]
+    doctor = outpatient_doctor(web)
+    called = call(doctor, room).headers["location"].rsplit("/", 1)[1]
+    assert called == visits["emergency"][0]
+    page = doctor.get("/exam").text
+    assert f'action="/exam/skip/{called}"' in page
+    resp = doctor.post(f"/exam/skip/{called}", data={"csrf_token": csrf_of(page)})
+    assert resp.status_code == 303 and resp.headers["location"] == "/exam"
+    enc = read(web, "Encounter", called)
+    assert enc["status"] == "arrived" and enc["statusHistory"][-1]["status"] == "in-progress"

@@ -10,7 +10,8 @@
   (children under 6, pregnant women, severe disability, aged 75 or older, meritorious service), then
   everyone else; within each band by arrival (``period.start``), then by queue number.
 * :func:`call_next` takes the first waiting visit of the room: ``arrived`` → ``in-progress``, the
-  calling practitioner as participant ``ATND``.
+  calling practitioner as participant ``ATND``; :func:`skip` sends a called patient who did not come
+  back to the end of their band (``queue-requeued`` extension), :func:`recall` calls one out of turn.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ EXT_QUEUE_PRIORITY = "urn:benhan:fhir:StructureDefinition/queue-priority"  # val
 QUEUE_PRIORITY_SYSTEM = "urn:benhan:fhir:queue-priority"
 ACT_PRIORITY = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+EXT_REQUEUED = "urn:benhan:fhir:StructureDefinition/queue-requeued"  # valueDateTime: sent back, not there when called
 EXT_COUNTER_VALUE = "urn:benhan:fhir:extension:counter-value"  # valueInteger: the last number issued
 EXT_COUNTER_DAY = "urn:benhan:fhir:extension:counter-day"  # valueDate: the day the value belongs to
 
@@ -142,8 +144,15 @@ def started(encounter: dict[str, Any]) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)
 
 
+def requeued(encounter: dict[str, Any]) -> datetime | None:
+    value = next((e.get("valueDateTime") for e in encounter.get("extension") or [] if e.get("url") == EXT_REQUEUED),
+                 None)
+    return started({"period": {"start": value}}) if value else None
+
+
 def queue_key(encounter: dict[str, Any]) -> tuple[int, float, int, str]:
-    moment = started(encounter)
+    """Band, then arrival (or the time the patient was sent back to the queue), then queue number."""
+    moment = requeued(encounter) or started(encounter)
     number = queue_number(encounter)
     return (priority_band(encounter), moment.timestamp() if moment else 0.0,
             int(number) if number and number.isdigit() else 0, encounter.get("id", ""))
@@ -229,5 +238,30 @@ def _start(repo: Repository, encounter: dict[str, Any], practitioner_id: str | N
                              "individual": {"reference": f"Practitioner/{practitioner_id}"}})
         encounter["participant"] = participants
     result = repo.update("Encounter", encounter["id"], encounter, if_match=f'W/"{version}"')
+    assert result.stored is not None
+    return result.stored.resource()
+
+
+def skip(repo: Repository, encounter_id: str, now: datetime) -> dict[str, Any]:
+    """A called patient did not come in: back to ``arrived``, behind those of the same band waiting now."""
+    stored = repo.read("Encounter", encounter_id)
+    encounter = stored.resource()
+    if encounter.get("status") != IN_PROGRESS:
+        raise FhirError.one(409, "business-rule", "Lượt khám không ở trạng thái đang khám",
+                            "The visit is not being seen")
+    stamp = now.astimezone(VN_TZ).isoformat(timespec="seconds")
+    history = list(encounter.get("statusHistory") or [])
+    called = (history[-1].get("period") or {}).get("end") if history else None
+    history.append({"status": IN_PROGRESS, "period": {k: v for k, v in (("start", called), ("end", stamp)) if v}})
+    encounter["statusHistory"] = history
+    encounter["status"] = WAITING
+    for loc in encounter.get("location") or []:
+        loc["status"] = "planned"
+    for participant in encounter.get("participant") or []:
+        period = participant.setdefault("period", {})
+        period.setdefault("end", stamp)
+    encounter["extension"] = [e for e in encounter.get("extension") or [] if e.get("url") != EXT_REQUEUED]
+    encounter["extension"].append({"url": EXT_REQUEUED, "valueDateTime": stamp})
+    result = repo.update("Encounter", encounter_id, encounter, if_match=f'W/"{stored.version}"')
     assert result.stored is not None
     return result.stored.resource()

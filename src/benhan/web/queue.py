@@ -3,7 +3,8 @@
 * ``GET  /exam[?room=]`` — doctor/nurse home: pick my exam room (kept in the ``benhan_room`` cookie),
   the room's queue (waiting in calling order, being seen);
 * ``POST /exam/call-next`` — call the next patient (:func:`benhan.clinical.queue.call_next`) and open
-  ``/visit/{encounter}``; ``POST /exam/call/{encounter}`` calls one waiting patient out of turn;
+  ``/visit/{encounter}``; ``POST /exam/call/{encounter}`` calls one waiting patient out of turn,
+  ``POST /exam/skip/{encounter}`` sends a called patient who did not come back to the queue;
 * ``GET  /queue/display?room=`` — the waiting-room screen, refreshed by HTMX polling of
   ``/queue/display/board?room=`` every 5 s. Privacy: queue number and initials only, never a name;
   it still needs a signed-in session (a reception or clinical account on the screen's computer).
@@ -25,6 +26,7 @@ from benhan.clinical.queue import (
     priority_groups,
     queue_number,
     recall,
+    skip,
     today_queue,
 )
 from benhan.clinical.visits import age_on, exam_rooms
@@ -96,8 +98,13 @@ def _exam_page(page: Page, *, notice: str | None = None, status: int = 200) -> R
                            in_progress=rows(page, queue.in_progress), notice=notice, priority_names=PRIORITY_GROUPS,
                            can_call=page.user.practitioner_id is not None)
     if room and page.request.query_params.get("room") == room["id"]:
-        response.set_cookie(ROOM_COOKIE, room["id"], max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+        remember_room(response, room["id"])
     return response
+
+
+def remember_room(response: Response, room_id: str) -> None:
+    """The exam room of this browser (a shared computer in the room), for a year."""
+    response.set_cookie(ROOM_COOKIE, room_id, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
 
 
 @router.get("/exam")
@@ -125,7 +132,9 @@ async def exam_call_next(request: Request) -> Response:
                            participation=_participation(page))
         if called is None:
             return _exam_page(page, notice=page._("Nobody is waiting for this room."))
-        return RedirectResponse(f"/visit/{called['id']}", status_code=303)
+        response = RedirectResponse(f"/visit/{called['id']}", status_code=303)
+        remember_room(response, room["id"])
+        return response
 
     return await run_page(request, work)
 
@@ -137,6 +146,16 @@ async def exam_call_one(request: Request, encounter_id: str) -> Response:
         called = recall(page.repo, encounter_id, page.user.practitioner_id, page.now,
                         participation=_participation(page))
         return RedirectResponse(f"/visit/{called['id']}", status_code=303)
+
+    return await run_page(request, work)
+
+
+@router.post("/exam/skip/{encounter_id}")
+async def exam_skip(request: Request, encounter_id: str) -> Response:
+    def work(page: Page) -> Response:
+        require(page, CLINICAL)
+        skip(page.repo, encounter_id, page.now)
+        return RedirectResponse("/exam", status_code=303)
 
     return await run_page(request, work)
 
