@@ -201,6 +201,8 @@ def test_diagnoses_are_conditions_ranked_on_the_encounter_and_replaced_on_save(e
     with transaction(exam_engine) as repo:
         diagnoses.save(repo, ctx, "j18.9", ["I10", "", "E11.9"])
     assert _ranks(exam_engine, ctx.encounter_id) == [(1, "J18.9"), (2, "I10"), (3, "E11.9")]
+    uses = [d["use"]["coding"][0]["code"] for d in _read(exam_engine, "Encounter", ctx.encounter_id)["diagnosis"]]
+    assert uses == ["DD", "CM", "CM"]
     conditions = _search(exam_engine, "Condition", [("encounter", f"Encounter/{ctx.encounter_id}")])
     assert {c["category"][0]["coding"][0]["code"] for c in conditions} == {"encounter-diagnosis"}
     assert {c["code"]["coding"][0]["system"] for c in conditions} == {"http://hl7.org/fhir/sid/icd-10"}

@@ -27,6 +27,8 @@ CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-category"
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 DIAGNOSIS_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
+ROLE_MAIN = {"system": DIAGNOSIS_ROLE, "code": "DD", "display": "Discharge diagnosis"}  # as the demo data
+ROLE_SECONDARY = {"system": DIAGNOSIS_ROLE, "code": "CM", "display": "Comorbidity diagnosis"}
 MAX_SECONDARY = 12
 _EXPR = re.compile(r"Encounter\.diagnosis\[(\d+)\]")
 
@@ -154,7 +156,7 @@ def save(repo: Repository, ctx: VisitContext, main: str | None, secondary: list[
             _retract(repo, gone.condition_id)
         body = dict(encounter)
         entries = [{"condition": {"reference": f"Condition/{d.condition_id}"},
-                    "use": {"coding": [{"system": DIAGNOSIS_ROLE, "code": "DD", "display": "Discharge diagnosis"}]},
+                    "use": {"coding": [ROLE_MAIN if d.main else ROLE_SECONDARY]},
                     "rank": d.rank} for d in kept]
         if entries:
             body["diagnosis"] = entries
