@@ -226,13 +226,15 @@ def update_docs() -> None:
                          f"{p['resources']:,}", f"{c.get('Observation', 0):,}", f"{c.get('MedicationRequest', 0):,}",
                          f"{p['shown_visits']}", f"{p['chart']['p50_ms']:.0f}", f"{p['chart']['p95_ms']:.0f}",
                          f"{older.get('p50_ms', 0):.0f}" if older else "–",
-                         f"{m['cpu_model'][:28]}, {m['cores_usable']} cores", r["date"][:10]])
+                         f"{m['cpu_model'][:28]}, {m['cores_usable']} cores, load {m['load_average'][0]}",
+                         r["date"][:10]])
     body = "\n".join([
         "## Patient chart (`benchmarks/chart.py`)",
         "",
         "`GET /patients/{id}` over HTTP (`benhan serve`, 1 worker), signed in through the web form as the demo",
-        f"doctor; the patients with the most visits of a demo database with ten years of history. Target: under "
-        f"{TARGET_MS} ms. Each row: one patient, `--repeat` timed requests after a warm-up; the page shows the newest",
+        "doctor of their department; the patients with the most visits of a demo database with ten years of",
+        f"history. Target: under {TARGET_MS} ms. Each row: one patient, `--repeat` timed requests after a warm-up;",
+        "the page shows the newest",
         "visits (the rest load as \"older visits\", timed in the last-but-two column). The chart makes the same",
         "number of searches whatever the history length (tests/clinical/test_chart.py, tests/web/test_chart.py).",
         "",
