@@ -171,6 +171,14 @@ def test_exam_note_is_one_preliminary_composition_with_loinc_sections_updated_in
         assert exam_note.texts(exam_note.find(repo, ctx.encounter_id))["history"] == "Ho khan <nhiều> & đờm\n\nSốt"
 
 
+def test_an_empty_form_creates_no_note(exam_engine):
+    ctx = _visit(exam_engine)
+    with transaction(exam_engine) as repo, pytest.raises(FormInvalid) as caught:
+        exam_note.save(repo, ctx, {"reason": "  ", "history": "\r\n"})
+    assert list(caught.value.errors) == ["reason"]
+    assert _search(exam_engine, "Composition", [("encounter", f"Encounter/{ctx.encounter_id}")]) == []
+
+
 def test_a_signed_note_is_not_changed(exam_engine):
     ctx = _visit(exam_engine)
     with transaction(exam_engine) as repo:

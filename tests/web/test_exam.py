@@ -223,3 +223,11 @@ def test_a_nurse_takes_vitals_but_does_not_write_diagnoses_or_the_record(web):
     assert post(nurse, f"/visit/{enc['id']}/diagnoses", {"main_code": "J18.9"}).status_code == 403
     assert post(nurse, f"/visit/{enc['id']}/note", {"history": "Ho"}).status_code == 403
     assert count(web, "Condition", f"encounter=Encounter/{enc['id']}") == 0
+
+
+def test_field_errors_follow_the_language_of_the_user(web):
+    b = web.browser("bacsi", lang="en")
+    enc = queue_visit(web, b)
+    resp = post(b, f"/visit/{enc['id']}/vitals", {"systolic": "90", "diastolic": "120"})
+    assert resp.status_code == 422 and "Not saved: check the fields marked in red" in resp.text
+    assert field_error(resp.text, "diastolic") == "Diastolic pressure must be lower than systolic"

@@ -132,6 +132,8 @@ def save(repo: Repository, ctx: VisitContext, form: dict[str, str]) -> dict[str,
         raise FormInvalid(errors)
     note = find(repo, ctx.encounter_id)
     _check_editable(note)
+    if note is None and not any(values.values()):
+        raise FormInvalid({"reason": Message("Chưa nhập nội dung nào", "Nothing was entered")})
     kept = {_section_code(s): s for s in (note or {}).get("section") or [] if _section_code(s) == DIAGNOSIS}
     sections: dict[str, dict[str, Any]] = dict(kept)  # type: ignore[arg-type]
     for spec in SECTIONS:
