@@ -127,6 +127,8 @@ def test_register_then_open_a_visit_and_print_the_ticket(web):
     assert f'class="ticket-number" aria-label="Số thứ tự">{number}<' in ticket.text
     home = http.get("/reception").text
     assert f"/reception/ticket/{eid}" in home  # today's registrations
+    again = http.get(f"/reception/patient/{pid}").text
+    assert "đã có lượt khám đang mở hôm nay" in again and f"/reception/ticket/{eid}" in again
 
 
 def test_queue_numbers_of_a_room_are_unique_and_increasing(web):

@@ -365,7 +365,11 @@ def _patient_page(page: Page, patient_id: str, *, status: int = 200, form: dict[
         covered = valid_coverage(page.repo, patient_id, today) is not None
         form = {"department": departments[0][0] if len(departments) == 1 else "", "room": "",
                 "payer": "bhyt" if covered else "fee", "reason": "", "priority": suggested}
+    found = search_resources(page.repo, "Encounter", [("subject", f"Patient/{patient_id}"),
+                                                      ("status", "arrived,in-progress")], 20)
+    open_today = [visit_row(e, patient) for e in found if (m := started(e)) is not None and local_day(m) == today]
     return page.render("reception/patient.html", status=status, patient=row, age=age_on(row.birth_date, today),
+                       open_today=open_today,
                        rooms=rooms, departments=departments, card=card, suggested=suggested, form=form,
                        errors=errors or {}, general=general or [], priority_names=PRIORITY_GROUPS,
                        registered=page.request.query_params.get("registered") == "1")
