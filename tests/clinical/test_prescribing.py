@@ -98,6 +98,10 @@ def test_allergy_warning_waits_for_confirmation(engine: Engine) -> None:
         assert add(repo, visit, line("T013")).warnings == []  # cefuroxim is not a penicillin
         confirmed = add(repo, visit, line("T011"), confirm=True)
         assert confirmed.added is not None
+        (issue_id,) = repo.find("DetectedIssue", f"implicated=MedicationRequest/{confirmed.added}")
+        issue = repo.read("DetectedIssue", issue_id).resource()
+    assert issue["code"]["coding"][0]["code"] == "allergy" and "Penicillin" in issue["detail"]
+    assert issue["mitigation"][0]["author"] == {"reference": f"Practitioner/{visit['doctor']}"}
 
 
 def test_nsaid_allergy_matches_by_group() -> None:

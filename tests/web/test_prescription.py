@@ -73,6 +73,9 @@ def test_allergy_is_shown_before_confirming_and_nothing_is_written_until_then(we
     ok = browser.post(url, data={"csrf_token": token, "action": "add", "drug": "T011", "dose": "1", "times": "2",
                                  "days": "5", "confirm": confirm})
     assert ok.status_code == 303 and len(drugs_of(web, enc["id"])) == 1
+    (mr,) = drugs_of(web, enc["id"])
+    (issue,) = search(web, f"DetectedIssue?implicated=MedicationRequest/{mr['id']}")
+    assert issue["code"]["coding"][0]["code"] == "allergy"
 
 
 def test_duplicate_ingredient_is_warned(web):

@@ -12,6 +12,9 @@ the checks below run; errors refuse, warnings must be confirmed by the doctor:
 * supply duration: narcotic (N) > 7 days refused (acute pain; cancer / AIDS pain instalments are not
   supported); psychotropic (H) > 30 days refused, > 10 days warned; other drugs > 90 days refused,
   > 30 days warned unless the visit has a chronic diagnosis of our demo subset of Annex VII.
+
+A warning the doctor confirmed is kept as a ``DetectedIssue`` implicating the MedicationRequest
+(mitigation: prescribed anyway, by whom and when).
 """
 
 from __future__ import annotations
@@ -416,7 +419,30 @@ def add_drug(repo: Repository, encounter: dict[str, Any], line: DrugLine, *, fac
     code = rx.with_type(current.code, kind) if current.code else rx.generate(facility_code, kind, choice=choice)
     _retype(repo, current, code)
     stored = repo.create(medication_request(encounter, line, code=code, practitioner_id=practitioner_id, now=now))
-    return AddResult(warnings, stored.stored.id)  # type: ignore[union-attr]
+    mid = stored.stored.id  # type: ignore[union-attr]
+    for warning in warnings:  # the doctor prescribed despite the warning: keep who overrode what, and when
+        repo.create(overridden_issue(encounter, mid, warning, practitioner_id=practitioner_id, now=now))
+    return AddResult(warnings, mid)
+
+
+def overridden_issue(encounter: dict[str, Any], medication_request_id: str, warning: Warning, *,
+                     practitioner_id: str | None, now: datetime) -> dict[str, Any]:
+    """A ``DetectedIssue`` recording a warning the prescriber confirmed (mitigation: prescribed anyway)."""
+    author = {"reference": f"Practitioner/{practitioner_id}"} if practitioner_id else None
+    mitigation: dict[str, Any] = {"action": {"text": "Bác sĩ xác nhận vẫn kê đơn / prescribed despite the warning"},
+                                  "date": _instant(now)}
+    issue: dict[str, Any] = {
+        "resourceType": "DetectedIssue", "status": "final",
+        "code": {"coding": [{"system": "urn:benhan:fhir:prescription-check", "code": warning.kind}]},
+        "severity": "high" if warning.kind == "allergy" else "moderate",
+        "patient": encounter["subject"], "identifiedDateTime": _instant(now),
+        "implicated": [{"reference": f"MedicationRequest/{medication_request_id}"}],
+        "detail": warning.vi, "mitigation": [mitigation],
+    }
+    if author:
+        issue["author"] = author
+        mitigation["author"] = author
+    return issue
 
 
 def remove_drug(repo: Repository, encounter_id: str, item_id: str) -> None:
