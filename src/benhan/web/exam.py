@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
@@ -25,7 +24,6 @@ from starlette.responses import RedirectResponse, Response
 from benhan.clinical import allergies, diagnoses, exam_note, vitals
 from benhan.clinical.exam import FormInvalid, VisitContext
 from benhan.fhir.errors import FhirError
-from benhan.fhir.repository import Repository
 from benhan.terminology import concepts, expand, systems
 from benhan.terminology.model import Flag
 
@@ -43,30 +41,8 @@ _SUGGEST_FIELD = re.compile(r"main_code|secondary_code_([1-9][0-9]?)")
 SUGGESTIONS = 15
 
 
-class _Doc(dict[str, Any]):
-    """A resource read for :func:`load_visit`, usable both as ``stored.resource`` and ``stored.resource()``."""
-
-    def __call__(self) -> _Doc:
-        return self
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    resource: _Doc
-
-
-class _Reader:
-    """What :func:`load_visit` needs of a repository (``read``), whichever way it reads ``Stored.resource``."""
-
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-
-    def read(self, rtype: str, rid: str) -> _Read:
-        return _Read(_Doc(self.repo.read(rtype, rid).resource()))
-
-
 def _visit(page: Page, encounter_id: str) -> VisitHeader:
-    return load_visit(page, encounter_id, repo=_Reader(page.repo))  # type: ignore[arg-type]
+    return load_visit(page, encounter_id)
 
 
 def _forbidden() -> FhirError:

@@ -134,6 +134,9 @@ class Page:
 
 def _error_page(request: Request, lang: str, status: int, message: str) -> HTMLResponse:
     _ = gettext_for(lang)
+    if is_htmx(request):  # refusals replace the page's <main>, not the card that asked
+        html = render_template("app/error_fragment.html", _=_, status=status, message=message)
+        return HTMLResponse(html, status_code=status, headers={"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
     html = render_template("app/error.html", _=_, lang=lang, status=status, message=message, user=None, nav=[],
                            switch_url=request.url.path, switch_label="", path=request.url.path, roles=set(),
                            csrf_token="", csrf_field=csrf.FIELD, htmx=is_htmx(request))

@@ -67,10 +67,10 @@ def is_signed(resource: dict[str, Any]) -> bool:
 def load_visit(page: Page, encounter_id: str, repo: Repository | None = None) -> VisitHeader:
     """The visit's Encounter and Patient (raises 404/403 as a FhirError through the repository)."""
     repo = repo or page.repo
-    encounter = repo.read("Encounter", encounter_id).resource
+    encounter = repo.read("Encounter", encounter_id).resource()
     patient_ref = (encounter.get("subject") or {}).get("reference", "")
     patient_id = patient_ref.split("/", 1)[1] if patient_ref.startswith("Patient/") else ""
-    patient = repo.read("Patient", patient_id).resource
+    patient = repo.read("Patient", patient_id).resource()
     names = patient.get("name") or [{}]
     location = ((encounter.get("location") or [{}])[0].get("location") or {}).get("display")
     reasons = encounter.get("reasonCode") or []
