@@ -128,6 +128,8 @@ def test_register_then_open_a_visit_and_print_the_ticket(web):
     home = http.get("/reception").text
     assert f"/reception/ticket/{eid}" in home  # today's registrations
     again = http.get(f"/reception/patient/{pid}").text
+    waiting = re.search(rf'value="{room["id"]}" >[^<]* \((\d+) người đang chờ\)', again)
+    assert waiting and int(waiting.group(1)) >= 1  # this visit waits in that room
     assert "đã có lượt khám đang mở hôm nay" in again and f"/reception/ticket/{eid}" in again
 
 

@@ -24,7 +24,7 @@ from benhan.clinical.mpi import find_patients
 from benhan.clinical.mpi.candidates import search_resources
 from benhan.clinical.mpi.scoring import normalize_phone
 from benhan.clinical.patient_form import AddressForm, BhytCardForm, PatientForm
-from benhan.clinical.queue import PRIORITY_GROUPS, local_day, priority_groups, queue_number, started
+from benhan.clinical.queue import PRIORITY_GROUPS, local_day, priority_groups, queue_number, room_of, started
 from benhan.clinical.registration import Registration
 from benhan.clinical.visits import (
     EXT_PAYMENT_CATEGORY,
@@ -170,6 +170,18 @@ def todays_visits(page: Page, limit: int = 1000, shown: int = 200) -> list[Visit
     today = [e for _m, e in sorted(dated, key=lambda pair: pair[0], reverse=True)][:shown]
     patients = patients_by_id(page, [subject_id(e) for e in today])
     return [visit_row(e, patients.get(subject_id(e))) for e in today]
+
+
+def waiting_by_room(page: Page, limit: int = 2000) -> dict[str, int]:
+    """How many patients wait today in each exam room (one search), to help choose a room."""
+    day = local_day(page.now)
+    found = search_resources(page.repo, "Encounter", [("class", "AMB"), ("status", "arrived")], limit)
+    counts: dict[str, int] = {}
+    for e in found:
+        room = room_of(e)
+        if room and (m := started(e)) is not None and local_day(m) == day:
+            counts[room] = counts.get(room, 0) + 1
+    return counts
 
 
 def _messages(exc: FhirError, lang: str, fields: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -369,7 +381,7 @@ def _patient_page(page: Page, patient_id: str, *, status: int = 200, form: dict[
                                                       ("status", "arrived,in-progress")], 20)
     open_today = [visit_row(e, patient) for e in found if (m := started(e)) is not None and local_day(m) == today]
     return page.render("reception/patient.html", status=status, patient=row, age=age_on(row.birth_date, today),
-                       open_today=open_today,
+                       open_today=open_today, waiting=waiting_by_room(page),
                        rooms=rooms, departments=departments, card=card, suggested=suggested, form=form,
                        errors=errors or {}, general=general or [], priority_names=PRIORITY_GROUPS,
                        registered=page.request.query_params.get("registered") == "1")
