@@ -98,3 +98,15 @@ def test_printing_needs_read_access(web):
                                                       (2.5, "ml", "2.5 ml"), (None, "viên", "")])
 def test_quantities_under_ten_have_a_leading_zero(value, unit, text):
     assert quantity_text(value, unit) == text
+
+
+def test_children_under_72_months_have_their_age_in_months():
+    from datetime import date
+
+    from benhan.clinical.forms.common import identity
+
+    child = identity({"resourceType": "Patient", "birthDate": "2021-06-27", "name": [{"text": "Bé Na"}]},
+                     date(2026, 11, 20))
+    assert child.age == "64 tháng tuổi" and child.age_months == 64
+    adult = identity({"resourceType": "Patient", "birthDate": "1990-12-01"}, date(2026, 11, 20))
+    assert adult.age == "35 tuổi" and adult.age_months is None
