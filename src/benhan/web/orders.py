@@ -36,28 +36,11 @@ ROUTE_LABELS = {"oral": N_("Oral"), "sublingual": N_("Sublingual"), "inhaled": N
 RX_KINDS = {"C": N_("ordinary drugs"), "H": N_("psychotropic / precursor drugs"), "N": N_("narcotic drugs")}
 
 
-class _Content(dict):  # type: ignore[type-arg]
-    """A resource dict that can also be called (``Stored.resource`` is a method, ``load_visit`` reads it as data)."""
-
-    def __call__(self) -> _Content:
-        return self
-
-
-class _ReadAsData:
-    def __init__(self, page: Page) -> None:
-        self.repo = page.repo
-
-    def read(self, rtype: str, rid: str) -> Any:
-        stored = self.repo.read(rtype, rid)
-        content = stored.resource
-        return type("Read", (), {"resource": _Content(content() if callable(content) else content)})()
-
-
 def _visit(page: Page, encounter_id: str) -> VisitHeader:
     if not page.has_role(*READERS):
         raise FhirError.one(403, "forbidden", "Chỉ bác sĩ, điều dưỡng xem được chỉ định và đơn thuốc",
                             "Only doctors and nurses can see orders and prescriptions")
-    return load_visit(page, encounter_id, repo=_ReadAsData(page))  # type: ignore[arg-type]
+    return load_visit(page, encounter_id)
 
 
 def _may_write(page: Page, visit: VisitHeader) -> None:
