@@ -27,7 +27,8 @@ import pytest
 
 from benhan.demo.accounts import DEMO_PASSWORD
 from benhan.settings import Settings
-from tests.web.conftest import pg_web_template, sqlite_web_template, web_url  # noqa: F401  (fixtures)
+from tests.conftest import _libpq
+from tests.web.conftest import _load, sqlite_web_template, web_url  # noqa: F401  (fixtures, see web_url)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,6 +45,17 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg_web_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    """The PostgreSQL web demo template of this directory (tests/web builds its own under another name)."""
+    import psycopg
+
+    with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE benhan_e2e_template TEMPLATE benhan_template")
+    _load(pg_cluster.url("benhan_e2e_template"))
+    return "benhan_e2e_template"
 
 
 @dataclass
