@@ -31,26 +31,11 @@ OUTCOME_LABELS = {"home": N_("Home with prescription / advice"), "admit": N_("Ad
                   "transfer": N_("Transfer to another hospital")}
 
 
-class _Stored:
-    """``load_visit`` reads ``.resource`` as data; the repository's ``Stored.resource`` is a method."""
-
-    def __init__(self, resource: dict[str, Any]) -> None:
-        self.resource = resource
-
-
-class _VisitReader:
-    def __init__(self, page: Page) -> None:
-        self.repo = page.repo
-
-    def read(self, rtype: str, rid: str) -> _Stored:
-        return _Stored(self.repo.read(rtype, rid).resource())
-
-
 def visit_of(page: Page, encounter_id: str) -> VisitHeader:
     if not page.has_role(*READERS):
         raise FhirError.one(403, "forbidden", "Chỉ bác sĩ, điều dưỡng xem được kết luận khám",
                             "Only doctors and nurses can see the conclusion of a visit")
-    return load_visit(page, encounter_id, repo=_VisitReader(page))  # type: ignore[arg-type]
+    return load_visit(page, encounter_id)
 
 
 def _may_sign(page: Page) -> None:
