@@ -148,3 +148,41 @@ class FhirClient:
         resp = self.post(resource["resourceType"], resource)
         assert resp.status_code == 201, resp.text
         return resp.json()
+
+
+# ---------------------------------------------------------------- the demo hospital (web, e2e, clinical)
+
+
+def _load(url: str) -> None:
+    """The demo hospital, catalogs and demo accounts, as ``make run`` loads them."""
+    from benhan.cli import _load_demo
+    from benhan.security.cli import _init_keys
+    from benhan.settings import Settings
+
+    settings = Settings(database_url=url, demo=True)
+    _init_keys(settings)
+    _load_demo(settings)
+
+
+@pytest.fixture(scope="session")
+def sqlite_web_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-web") / "web.db"
+    shutil.copyfile(sqlite_template, path)
+    _load(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_web_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE benhan_web_template TEMPLATE benhan_template")
+    _load(pg_cluster.url("benhan_web_template"))
+    return "benhan_web_template"
+
+
+@pytest.fixture(params=BACKENDS)
+def web_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database holding the small demo hospital, the catalogs and the demo accounts."""
+    with fresh_database(request, tmp_path, sqlite_template="sqlite_web_template", pg_template="pg_web_template",
+                        prefix="web") as url:
+        yield url

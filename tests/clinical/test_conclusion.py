@@ -11,7 +11,6 @@ from benhan.demo.accounts import DEMO_PASSWORD
 from benhan.fhir.errors import FhirError
 from benhan.security import accounts
 from tests.clinical.test_signing import NOW, current, hospital, make_visit, trusted  # noqa: F401
-from tests.web.conftest import pg_web_template, sqlite_web_template, web_url  # noqa: F401
 
 TODAY = date(2026, 11, 20)
 

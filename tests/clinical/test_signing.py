@@ -20,7 +20,6 @@ from benhan.fhir.errors import FhirError
 from benhan.fhir.repository import Repository
 from benhan.security import accounts
 from benhan.security.tables import user_signing_key
-from tests.web.conftest import pg_web_template, sqlite_web_template, web_url  # noqa: F401  (fixtures)
 
 BASE = "http://testserver/fhir"
 NOW = datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
@@ -28,7 +27,7 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10"
 
 
 @pytest.fixture
-def hospital(web_url: str) -> Iterator[Engine]:  # noqa: F811
+def hospital(web_url: str) -> Iterator[Engine]:
     """The small demo hospital with catalogs and demo accounts (fresh per test, on each backend)."""
     engine = make_engine(web_url)
     yield engine

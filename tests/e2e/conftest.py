@@ -27,8 +27,7 @@ import pytest
 
 from benhan.demo.accounts import DEMO_PASSWORD
 from benhan.settings import Settings
-from tests.conftest import _libpq
-from tests.web.conftest import _load, sqlite_web_template, web_url  # noqa: F401  (fixtures, see web_url)
+from tests.conftest import _libpq, _load
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -70,7 +69,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(web_url: str) -> Iterator[LiveServer]:  # noqa: F811
+def live_server(web_url: str) -> Iterator[LiveServer]:
     import uvicorn
 
     from benhan.app import create_app

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Engine, select
 
 from benhan.db import schema
+from benhan.demo.facility import DEPARTMENT_CODE_SYSTEM
 from benhan.security import accounts
 from benhan.settings import Settings
 
@@ -35,7 +36,7 @@ _ACCOUNTS = (
     ("ktv", "technician", "Kỹ thuật viên", None),
     ("duocsi", "pharmacist", "Dược sĩ", None),
     ("thungan", "cashier", "Thu ngân", None),
-    ("truongkhoa", "head-of-department", "Trưởng khoa", "doctor"),
+    ("truongkhoa", "head-of-department", "Trưởng khoa", "doctor2"),
     ("quantri", "admin", "Quản trị", None),
     ("kiemtra", "auditor", "Kiểm tra", None),
     ("benhnhan", "patient", "Người bệnh", None),
@@ -69,20 +70,38 @@ def ensure_demo_accounts(engine: Engine, settings: Settings) -> list[DemoAccount
     return out
 
 
+OUTPATIENT_DEPARTMENT = "K01"  # Khoa Khám bệnh: manages the exam rooms where today's queue waits
+
+
 def _practitioner_roles(conn: Any) -> dict[str, tuple[str, str]]:
-    """The first doctor and nurse of the outpatient department: (practitioner id, department id)."""
+    """Doctors and nurses of the outpatient department, by account kind: (practitioner id, department id).
+
+    ``doctor`` and ``doctor2`` are two different doctors (the second for the head of department), so a
+    demo can show one doctor unable to change what another signed.
+    """
     r = schema.resource
+    department = None
+    for (content,) in conn.execute(select(r.c.content).where(r.c.type == "Organization", r.c.deleted.is_(False))
+                                   .order_by(r.c.pk).limit(500)):
+        org = orjson.loads(content)
+        if any(i.get("system") == DEPARTMENT_CODE_SYSTEM and i.get("value") == OUTPATIENT_DEPARTMENT
+               for i in org.get("identifier") or []):
+            department = org["id"]
+            break
     found: dict[str, tuple[str, str]] = {}
     rows = conn.execute(select(r.c.content).where(r.c.type == "PractitionerRole", r.c.deleted.is_(False))
-                        .order_by(r.c.pk).limit(500))
+                        .order_by(r.c.pk).limit(2000))
     for (content,) in rows:
         role = orjson.loads(content)
         codes = {c.get("code") for cc in role.get("code") or [] for c in cc.get("coding") or []}
         practitioner = (role.get("practitioner") or {}).get("reference", "")
-        department = (role.get("organization") or {}).get("reference", "")
+        org = (role.get("organization") or {}).get("reference", "")
+        if not practitioner or not org or (department and org != f"Organization/{department}"):
+            continue
         for kind in ("doctor", "nurse"):
-            if kind in codes and kind not in found and practitioner and department:
-                found[kind] = (practitioner.split("/", 1)[1], department.split("/", 1)[1])
+            if kind in codes:
+                key = kind if kind not in found else f"{kind}2"
+                found.setdefault(key, (practitioner.split("/", 1)[1], org.split("/", 1)[1]))
     return found
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from benhan.demo.timefmt import today_in_vietnam
 from benhan.settings import Settings
 
 from .files import FORMATS
@@ -92,7 +93,7 @@ def run_demo(args: argparse.Namespace, settings: Settings, stream: TextIO | None
         sys.stderr.write(f"Lỗi / error: BENHAN_FACILITY_CODE {exc}\n")
         return 2
     spec = DemoSpec(seed=args.seed, patients=args.patients, years=args.years, facility_code=facility,
-                    today=args.today or date.today(), with_today=args.with_today)
+                    today=args.today or today_in_vietnam(), with_today=args.with_today)
     progress = Progress(spec.patients)
     started = time.perf_counter()
     if args.out is not None:

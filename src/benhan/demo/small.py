@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, select
 
 from benhan.db import schema
 from benhan.db.engine import make_engine
+from benhan.demo.timefmt import today_in_vietnam
 from benhan.fhir.clock import Clock, system_clock
 
 from .generator import DemoSpec, Generator
@@ -39,7 +40,7 @@ def load_small_demo(engine_or_url: Engine | str, today: date | None = None, *, p
         if not is_empty(engine):
             return Counter()
         options = {"facility_code": facility_code} if facility_code else {}
-        spec = DemoSpec(seed=seed, patients=patients, years=SMALL_YEARS, today=today or date.today(), **options)
+        spec = DemoSpec(seed=seed, patients=patients, years=SMALL_YEARS, today=today or today_in_vietnam(), **options)
         generator = Generator(spec)
         counts: Counter[str] = Counter()
         try:

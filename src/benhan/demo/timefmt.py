@@ -7,6 +7,11 @@ from datetime import date, datetime, time, timedelta, timezone
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
+def today_in_vietnam() -> date:
+    """The hospital's calendar day (between 17:00 and 24:00 UTC it is already tomorrow in Vietnam)."""
+    return datetime.now(VN_TZ).date()
+
+
 def at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
     """``day`` at the given Vietnamese wall-clock time."""
     return datetime.combine(day, time(hour, minute, second), VN_TZ)
