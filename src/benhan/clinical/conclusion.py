@@ -167,15 +167,7 @@ def _propose_follow_up(repo: Repository, encounter: dict[str, Any], encounter_id
             {"actor": encounter.get("subject"), "required": "required", "status": "needs-action"},
             {"actor": {"reference": signer.practitioner, "display": signer.display}, "status": "accepted"}],
     }
-    guard = repo.guard
-    patient = (encounter.get("subject") or {}).get("reference", "").removeprefix("Patient/")
-    if guard is None or guard.access.may_write_for(repo.conn, "Appointment", "c", [patient]):
-        repo.create(appointment)
-        return
-    # Doctors may read and update Appointments but not create them (policy.toml: administrative "rus").
-    # Until the policy lets them book follow-ups, the system writes it on their behalf, audited as theirs.
-    with repo.as_system():
-        stored = repo.create(appointment).stored
-    guard.record("create", f"Appointment/{stored.id}", [patient] if patient else None)
+    repo.create(appointment)  # doctors book follow-ups (policy.toml: Appointment "crus")
+
 
 __all__ = ["Conclusion", "ConclusionInvalid", "SignError", "conclude_and_sign", "parse_form"]
