@@ -20,7 +20,6 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -70,23 +69,6 @@ def outpatient_department(engine: Any) -> str:
         return exam_rooms(repo)[0]["managingOrganization"]["reference"].split("/", 1)[1]
 
 
-def doctors_in_outpatients(engine: Any, *usernames: str) -> str:
-    """Put the demo doctors in the outpatient department too (work-around, see
-    ``test_the_demo_doctors_belong_to_the_outpatient_department``): the demo links ``bacsi`` and
-    ``truongkhoa`` to Khoa Cấp cứu, so they may not open the visits reception registers in Khoa Khám
-    bệnh (403). Returns the outpatient department id."""
-    department = outpatient_department(engine)
-    with engine.connect() as conn:
-        conn.info["write"] = True
-        with conn.begin():
-            for username in usernames:
-                user = accounts.get_user(conn, username)
-                assert user is not None
-                if department not in user.departments:
-                    accounts.set_departments(conn, username, [*user.departments, department])
-    return department
-
-
 def signed(resource: dict[str, Any]) -> bool:
     return any(t.get("system") == RECORD_STATE and t.get("code") == "signed"
                for t in (resource.get("meta") or {}).get("tag") or [])
@@ -118,16 +100,13 @@ def saved(page: Any, card: str) -> None:
 # ---------------------------------------------------------------------- the demo accounts
 
 
-@pytest.mark.xfail(strict=True, reason="demo bug: src/benhan/demo/accounts.py _practitioner_roles takes the first "
-                   "PractitionerRole with a doctor code in any department (Khoa Cấp cứu), not one of the outpatient "
-                   "department K01 (Khoa Khám bệnh) that manages the exam rooms; bacsi and truongkhoa then get 403 "
-                   "on every visit reception opens (the other tests work around it: doctors_in_outpatients)")
 def test_the_demo_doctors_belong_to_the_outpatient_department(live_server):
     department = outpatient_department(live_server.engine)
     with live_server.engine.connect() as conn:
-        for username in ("bacsi", "truongkhoa", "dieuduong"):
-            user = accounts.get_user(conn, username)
-            assert user is not None and department in user.departments, username
+        users = {name: accounts.get_user(conn, name) for name in ("bacsi", "truongkhoa", "dieuduong")}
+    for name, user in users.items():  # otherwise a doctor may not open the visits reception registers (403)
+        assert user is not None and department in user.departments, name
+    assert users["bacsi"].practitioner_id != users["truongkhoa"].practitioner_id  # two different doctors
 
 
 # ---------------------------------------------------------------------- the whole visit
@@ -135,7 +114,6 @@ def test_the_demo_doctors_belong_to_the_outpatient_department(live_server):
 
 def test_whole_outpatient_visit_from_login_to_printed_pdf(sign_in, shot, live_server):
     engine = live_server.engine
-    doctors_in_outpatients(engine, "bacsi")
     national_id = make_cccd("01", PATIENT["gender"], PATIENT["birth"], 6071)
 
     # --- reception: the patient is not known yet, register them
@@ -426,6 +404,9 @@ def test_a_second_doctor_cannot_edit_a_signed_record(sign_in, shot, live_server)
     counts = {rtype: count(engine, rtype) for rtype in ("Observation", "Condition", "ServiceRequest",
                                                          "MedicationRequest", "Composition", "Provenance")}
 
+    with engine.connect() as conn:
+        first, second = (accounts.get_user(conn, name) for name in ("bacsi", "truongkhoa"))
+    assert first is not None and second is not None and first.practitioner_id != second.practitioner_id
     other = sign_in("truongkhoa")
     base = f"/visit/{visit.encounter_id}"
     other.goto(base)
