@@ -8,7 +8,9 @@
 * wrong input: the field in error is marked (``aria-invalid``) with a Vietnamese message, what was
   typed stays, nothing is written;
 * a second doctor cannot change a signed record (no edit form, a forced POST is refused);
-* reception cannot read the clinical notes of a visit.
+* reception cannot read the clinical notes of a visit;
+* the demo doctors (bacsi, truongkhoa: two different doctors) belong to the outpatient department whose
+  exam rooms reception fills, otherwise they could not open those visits.
 
 Screenshots of every step go to ``test-artifacts/e2e/<test>/``.
 """
