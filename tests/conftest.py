@@ -10,9 +10,10 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -70,6 +71,28 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path, *, sqlite_tem
     yield cluster.url(name)
     with psycopg.connect(_libpq(cluster.url()), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def template_fixtures(name: str, load: Callable[[str], None]) -> tuple[Any, Any]:
+    """Session fixtures ``sqlite_<name>_template`` and ``pg_<name>_template``: the migrated template
+    plus what ``load(url)`` writes, built once per session; tests take fresh copies with
+    :func:`fresh_database`. Assign both at module level of a conftest to register them."""
+
+    def sqlite_fixture(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        path = tmp_path_factory.mktemp(f"sqlite-{name}") / f"{name}.db"
+        shutil.copyfile(sqlite_template, path)
+        load(f"sqlite:///{path}")
+        return path
+
+    def pg_fixture(pg_cluster: PgCluster) -> str:
+        database = f"benhan_{name}_template"
+        with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {database} TEMPLATE benhan_template")
+        load(pg_cluster.url(database))
+        return database
+
+    return (pytest.fixture(scope="session", name=f"sqlite_{name}_template")(sqlite_fixture),
+            pytest.fixture(scope="session", name=f"pg_{name}_template")(pg_fixture))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -164,20 +187,7 @@ def _load(url: str) -> None:
     _load_demo(settings)
 
 
-@pytest.fixture(scope="session")
-def sqlite_web_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sqlite-web") / "web.db"
-    shutil.copyfile(sqlite_template, path)
-    _load(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def pg_web_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
-    with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
-        conn.execute("CREATE DATABASE benhan_web_template TEMPLATE benhan_template")
-    _load(pg_cluster.url("benhan_web_template"))
-    return "benhan_web_template"
+sqlite_web_template, pg_web_template = template_fixtures("web", _load)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
 
@@ -18,7 +16,7 @@ from benhan.db.engine import make_engine
 from benhan.terminology.catalogs import shipped
 from benhan.terminology.loader import load_catalogs
 from tests.clinical.conftest import transaction
-from tests.conftest import BACKENDS, _libpq, fresh_database
+from tests.conftest import BACKENDS, fresh_database, template_fixtures
 
 WHEN = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
 
@@ -34,20 +32,7 @@ def _load_icd10(url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def sqlite_exam_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sqlite-exam") / "exam.db"
-    shutil.copyfile(sqlite_template, path)
-    _load_icd10(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def pg_exam_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
-    with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
-        conn.execute("CREATE DATABASE benhan_exam_template TEMPLATE benhan_template")
-    _load_icd10(pg_cluster.url("benhan_exam_template"))
-    return "benhan_exam_template"
+sqlite_exam_template, pg_exam_template = template_fixtures("exam", _load_icd10)
 
 
 @pytest.fixture(params=BACKENDS)

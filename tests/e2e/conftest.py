@@ -27,7 +27,6 @@ import pytest
 
 from benhan.demo.accounts import DEMO_PASSWORD
 from benhan.settings import Settings
-from tests.conftest import _libpq, _load
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,17 +43,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def pg_web_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
-    """The PostgreSQL web demo template of this directory (tests/web builds its own under another name)."""
-    import psycopg
-
-    with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
-        conn.execute("CREATE DATABASE benhan_e2e_template TEMPLATE benhan_template")
-    _load(pg_cluster.url("benhan_e2e_template"))
-    return "benhan_e2e_template"
 
 
 @dataclass

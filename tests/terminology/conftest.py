@@ -6,18 +6,16 @@ a fresh copy, like the plain ``database_url`` fixture, so the suite stays fast.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
 
 from benhan.db.engine import make_engine
 from benhan.terminology.catalogs import shipped
 from benhan.terminology.loader import load_catalogs
-from tests.conftest import BACKENDS, FhirClient, _libpq, fresh_database, system_token
+from tests.conftest import BACKENDS, FhirClient, fresh_database, system_token, template_fixtures
 
 
 def _load(url: str) -> None:
@@ -31,20 +29,7 @@ def _load(url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def sqlite_term_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sqlite-term") / "term.db"
-    shutil.copyfile(sqlite_template, path)
-    _load(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def pg_term_template(pg_cluster) -> str:  # type: ignore[no-untyped-def]
-    with psycopg.connect(_libpq(pg_cluster.url()), autocommit=True) as conn:
-        conn.execute("CREATE DATABASE benhan_term_template TEMPLATE benhan_template")
-    _load(pg_cluster.url("benhan_term_template"))
-    return "benhan_term_template"
+sqlite_term_template, pg_term_template = template_fixtures("term", _load)
 
 
 @pytest.fixture(params=BACKENDS)
