@@ -61,6 +61,25 @@ def test_a_wrong_password_is_a_field_error_and_nothing_is_signed(web):
     assert count(web.engine, "Provenance") == before
 
 
+def test_wrong_signing_passwords_count_toward_the_lockout_and_are_audited(web):
+    from sqlalchemy import select
+
+    from benhan.security.tables import audit_log
+
+    visit = make_visit(web.engine)
+    http = web.browser("bacsi")
+    url = f"/visit/{visit.encounter_id}/conclusion"
+    for _ in range(web.settings.lockout_threshold):
+        assert post(http, url, {"action": "conclude", "outcome": "home", "password": "Guess-1234"}).status_code == 422
+    # locked now: even the right password does not sign, and nothing was written
+    resp = post(http, url, {"action": "conclude", "outcome": "home", "password": DEMO_PASSWORD})
+    assert resp.status_code == 422 and "khoá tạm thời" in resp.text
+    assert current(web.engine, "Encounter", visit.encounter_id)["status"] == "in-progress"
+    with web.engine.connect() as conn:
+        failed = conn.execute(select(audit_log.c.username).where(audit_log.c.action == "sign-failed")).scalars().all()
+    assert failed == ["bacsi"] * web.settings.lockout_threshold
+
+
 def test_missing_outcome_is_a_field_error(web):
     visit = make_visit(web.engine)
     resp = post(web.browser("bacsi"), f"/visit/{visit.encounter_id}/conclusion",

@@ -65,9 +65,10 @@ _JWS = PyJWS(algorithms=[signing_keys.ALG])
 class SignError(Exception):
     """The signing was refused (wrong password, no Practitioner, nothing to sign): a field error."""
 
-    def __init__(self, field: str, vi: str, en: str) -> None:
+    def __init__(self, field: str, vi: str, en: str, *, wrong_password: bool = False) -> None:
         super().__init__(en)
         self.field, self.vi, self.en = field, vi, en
+        self.wrong_password = wrong_password  # counts toward the account lockout, like a failed sign-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +109,13 @@ def is_signed(resource: dict[str, Any]) -> bool:
 def signer_for(repo: Repository, user: Any, password: str) -> Signer:
     """Re-authentication: the password of the signed-in ``user`` unlocks (or creates) their key."""
     conn = repo.conn
-    stored_hash = conn.execute(select(user_account.c.password_hash).where(user_account.c.id == user.id)).scalar()
-    if not password or not verify_password(stored_hash, password):
-        raise SignError("password", "Mật khẩu không đúng", "Wrong password")
+    row = conn.execute(select(user_account.c.password_hash, user_account.c.locked_until)
+                       .where(user_account.c.id == user.id)).first()
+    if row is None or row.locked_until > repo.clock():
+        raise SignError("password", "Tài khoản đang bị khoá tạm thời do nhập sai mật khẩu nhiều lần",
+                        "The account is locked for a while after too many wrong passwords")
+    if not password or not verify_password(row.password_hash, password):
+        raise SignError("password", "Mật khẩu không đúng", "Wrong password", wrong_password=True)
     if not user.practitioner_id:
         raise SignError("password", "Tài khoản không gắn với người hành nghề (Practitioner) nên không ký được",
                         "This account is not linked to a Practitioner and cannot sign")

@@ -86,6 +86,15 @@ def authenticate(conn: Connection, settings: Settings, username: str, password: 
     return _result(user, "ok")
 
 
+def record_reauth_failure(conn: Connection, settings: Settings, user_id: int, *, clock: Clock = system_clock) -> None:
+    """A wrong password typed to re-authenticate (to sign a record) counts toward the lockout like a
+    failed sign-in, so the signing form cannot be used to guess passwords. Own transaction: the page's
+    rolled back."""
+    user = get_user(conn, user_id=user_id)
+    if user is not None:
+        _fail(conn, settings, user, clock())
+
+
 def _totp_step(secret: str, code: str, now_us: int) -> int | None:
     """The time step the code belongs to (now, or one step either side), or None."""
     totp = pyotp.TOTP(secret)

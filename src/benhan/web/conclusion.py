@@ -13,12 +13,15 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from sqlalchemy import Connection
 from starlette.responses import RedirectResponse, Response
 
 from benhan.clinical import conclusion as concluding
 from benhan.clinical import signing
 from benhan.fhir.errors import FhirError
-from benhan.security import signing_keys
+from benhan.security import audit, signing_keys
+from benhan.security.login import record_reauth_failure
+from benhan.security.web_common import clock, user_entry
 
 from .scope import N_, Page, Rerender, run_page
 from .visit import VisitHeader, load_visit
@@ -127,8 +130,16 @@ async def conclude(request: Request, encounter_id: str) -> Response:
             errors = {name: _msg(page, vi, en) for name, (vi, en) in exc.errors.items()}
             raise Rerender(_render(page, visit, status=422, errors=errors, form=form)) from exc
         except signing.SignError as exc:
+            after = None
+            if exc.wrong_password:
+                settings, user_id, when = page.request.app.state.settings, page.user.id, clock(page.request)
+
+                def after(conn: Connection) -> None:
+                    record_reauth_failure(conn, settings, user_id, clock=when)
+                    audit.append(conn, [user_entry("sign-failed", 401, page.user, page.request,
+                                                   entity=f"Encounter/{encounter_id}", detail="wrong password")])
             raise Rerender(_render(page, visit, status=422, errors={exc.field: _msg(page, exc.vi, exc.en)},
-                                   form=form)) from exc
+                                   form=form), after=after) from exc
         return RedirectResponse(f"/visit/{encounter_id}/conclusion", status_code=303)
 
     return await run_page(request, work)

@@ -68,10 +68,12 @@ NAV = (
 class Rerender(Exception):
     """Roll the transaction back and answer with ``response`` (a form shown again with its errors)."""
 
-    def __init__(self, response: Response, cause: FhirError | None = None) -> None:
+    def __init__(self, response: Response, cause: FhirError | None = None,
+                 after: Callable[[Connection], None] | None = None) -> None:
         super().__init__("rerender")
         self.response = response
         self.cause = cause
+        self.after = after  # written in a transaction of its own once the page's has rolled back
 
 
 def request_lang(request: Request) -> str:
@@ -191,6 +193,9 @@ def _run(request: Request, work: Callable[[Page], Response], form: dict[str, str
     except Rerender as signal:
         if signal.cause is not None:
             security.record_failure(guard, request.method.lower(), request.url.path, signal.cause, ip)
+        if signal.after is not None:
+            with write_tx(request) as conn:
+                signal.after(conn)
         return signal.response
     except FhirError as exc:
         security.record_failure(guard, request.method.lower(), request.url.path, exc, ip)
