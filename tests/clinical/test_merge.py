@@ -127,3 +127,19 @@ def test_merge_refusals(engine: Engine) -> None:
         other = reg.register(form("Phạm Thị Cúc", "1970-01-01", "female")).patient
         merge_patients(repo, other["id"], ids["source"])
     assert err.value.status == 409 and ids["target"] in err.value.issues[0].en
+
+
+def test_signed_records_stay_on_the_merged_away_patient(engine: Engine) -> None:
+    """A signed record is final: the merge leaves it on the source (reached through replaced-by), the rest moves."""
+    ids = _seed(engine)
+    src, tgt = ids["source"], ids["target"]
+    with transaction(engine) as repo:
+        encounter = repo.read("Encounter", ids["encounter"]).resource()
+        encounter["meta"] = {"tag": [{"system": "urn:benhan:fhir:record-state", "code": "signed"}]}
+        repo.update("Encounter", ids["encounter"], encounter)
+    with transaction(engine) as repo:
+        result = merge_patients(repo, src, tgt, reason="Trùng hồ sơ")
+    assert result.kept_signed == [f"Encounter/{ids['encounter']}"]
+    assert f"Encounter/{ids['encounter']}" not in result.changed
+    assert _subject(engine, "Encounter", ids["encounter"]) == f"Patient/{src}"
+    assert _subject(engine, "Observation", ids["observation"]) == f"{BASE}/Patient/{tgt}"

@@ -515,12 +515,17 @@ def _precondition(vi: str, en: str) -> FhirError:
 RECORD_STATE = "urn:benhan:fhir:record-state"  # meta.tag code "signed": the medical record is signed (ký số)
 
 
+def is_signed(stored: Stored) -> bool:
+    """Does this version carry the signed tag (``urn:benhan:fhir:record-state|signed``)?"""
+    if RECORD_STATE not in stored.content:  # cheap test before parsing
+        return False
+    tags = (stored.resource().get("meta") or {}).get("tag") or []
+    return any(t.get("system") == RECORD_STATE and t.get("code") == "signed" for t in tags)
+
+
 def _refuse_if_signed(previous: Stored) -> None:
     """A signed version is final (TT 32/2023, TT 13/2025): corrections are addenda, never edits."""
-    if RECORD_STATE not in previous.content:  # cheap test before parsing
-        return
-    tags = (previous.resource().get("meta") or {}).get("tag") or []
-    if any(t.get("system") == RECORD_STATE and t.get("code") == "signed" for t in tags):
+    if is_signed(previous):
         ref = f"{previous.type}/{previous.id}"
         raise FhirError.one(409, "conflict", f"{ref} đã ký số, không được sửa; hãy viết phụ lục",
                             f"{ref} is signed, cannot be changed; write an addendum")

@@ -24,7 +24,7 @@ from benhan.db import schema as s
 from benhan.fhir.clock import to_instant
 from benhan.fhir.errors import FhirError
 from benhan.fhir.references import parse_local
-from benhan.fhir.repository import Repository
+from benhan.fhir.repository import Repository, is_signed
 from benhan.vn import systems
 
 from .candidates import replaced_by, search_resources
@@ -40,6 +40,7 @@ class MergeResult:
     record: dict[str, Any]  # the Provenance
     changed: list[str] = field(default_factory=list)  # "Encounter/1" re-pointed (or restored)
     not_restored: list[str] = field(default_factory=list)  # unmerge: changed or deleted since the merge
+    kept_signed: list[str] = field(default_factory=list)  # signed records left on the source (found via its link)
 
     def event(self, action: str) -> dict[str, Any]:
         """The audit event for this merge/unmerge (references only, no personal data)."""
@@ -133,9 +134,15 @@ def merge_patients(repo: Repository, source_id: str, target_id: str, *, author: 
     targets: list[str] = []
     entities: list[dict[str, Any]] = []
     changed: list[str] = []
+    kept_signed: list[str] = []
     for rtype, rid in referring_resources(repo, source_id):
         current = repo.current(rtype, rid)
         if current is None or current.deleted:
+            continue
+        if is_signed(current):
+            # A signed record is final: it keeps pointing at the source, whose replaced-by link leads to
+            # the survivor (FHIR Patient.link), rather than being re-signed under another identity.
+            kept_signed.append(f"{rtype}/{rid}")
             continue
         body = _body(current.resource())
         if not _repoint(body, source_id, target_id, repo.base_url):
@@ -161,7 +168,7 @@ def merge_patients(repo: Repository, source_id: str, target_id: str, *, author: 
     record = repo.create(_provenance("merge", "Merge Record Lifecycle Event", targets, entities,
                                      new_tgt.last_updated, author, reason)).stored
     assert record is not None
-    return MergeResult(new_src.resource(), new_tgt.resource(), record.resource(), changed)
+    return MergeResult(new_src.resource(), new_tgt.resource(), record.resource(), changed, kept_signed=kept_signed)
 
 
 def _versioned(reference: str) -> tuple[str, str, int] | None:
