@@ -29,7 +29,7 @@ def test_home_with_follow_up_closes_the_visit_and_signs_it(hospital):  # noqa: F
     encounter = current(hospital, "Encounter", visit.encounter_id)
     assert encounter["status"] == "finished" and encounter["period"]["end"] == "2026-11-20T03:30:00Z"
     codes = {c["code"] for c in encounter["hospitalization"]["dischargeDisposition"]["coding"]}
-    assert codes == {"home"} and signing.is_signed(encounter)
+    assert codes == {"home"} and signing.has_signed_tag(encounter)
     composition = current(hospital, "Composition", visit.ids["Composition"])
     assert composition["status"] == "final"
     instructions = composition["section"][-1]
@@ -40,7 +40,7 @@ def test_home_with_follow_up_closes_the_visit_and_signs_it(hospital):  # noqa: F
         appointment = repo.read("Appointment", appointment_id).resource()
         assert signing.verify_signature(repo, provenance).valid
     assert appointment["status"] == "proposed" and appointment["requestedPeriod"][0]["start"] == "2026-11-27"
-    assert not signing.is_signed(appointment)  # reception books it to a slot later
+    assert not signing.has_signed_tag(appointment)  # reception books it to a slot later
 
 
 def test_transfer_keeps_the_destination(hospital):  # noqa: F811

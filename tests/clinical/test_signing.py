@@ -151,11 +151,11 @@ def test_signing_tags_the_whole_record_and_writes_a_verifiable_provenance(hospit
                                                   "ServiceRequest", "MedicationRequest", "AllergyIntolerance",
                                                   "Patient"}
     assert targets[-1].startswith(f"Patient/{visit.patient_id}/_history/")
-    assert not signing.is_signed(current(hospital, "Patient", visit.patient_id))
+    assert not signing.has_signed_tag(current(hospital, "Patient", visit.patient_id))
     assert len(targets) == len(visit.ids) + 1 and all("/_history/" in t for t in targets)
     for rtype, rid in visit.ids.items():
         resource = current(hospital, rtype.rstrip("0123456789"), rid)
-        assert signing.is_signed(resource), rtype
+        assert signing.has_signed_tag(resource), rtype
         assert f"{resource['resourceType']}/{rid}/_history/{resource['meta']['versionId']}" in targets
     assert current(hospital, "Composition", visit.ids["Composition"])["status"] == "final"
     sig = provenance["signature"][0]
@@ -208,7 +208,7 @@ def test_wrong_password_signs_nothing(hospital):
     with pytest.raises(signing.SignError) as err:
         sign(hospital, visit, password="not the password")
     assert err.value.field == "password"
-    assert not signing.is_signed(current(hospital, "Encounter", visit.encounter_id))
+    assert not signing.has_signed_tag(current(hospital, "Encounter", visit.encounter_id))
     with hospital.connect() as conn:
         assert conn.execute(select(user_signing_key)).first() is None
 
@@ -247,7 +247,7 @@ def test_an_addendum_appends_to_the_signed_composition_with_its_own_signature(ho
     target, patient = [t["reference"] for t in provenance["target"]]
     assert patient.startswith(f"Patient/{visit.patient_id}/_history/")
     addendum = current(hospital, "Composition", target.split("/")[1])
-    assert addendum["status"] == "final" and signing.is_signed(addendum)
+    assert addendum["status"] == "final" and signing.has_signed_tag(addendum)
     assert addendum["relatesTo"] == [{"code": "appends",
                                       "targetReference": {"reference": f"Composition/{visit.ids['Composition']}"}}]
     assert "dị ứng tôm" in addendum["section"][0]["text"]["div"]

@@ -20,9 +20,9 @@ from datetime import date, datetime
 from typing import Any
 
 from benhan.fhir.errors import FhirError
-from benhan.fhir.repository import Repository
+from benhan.fhir.repository import Repository, has_signed_tag
 
-from .signing import Signer, SignError, _narrative, instant, is_signed, record_of, sign_record
+from .signing import Signer, SignError, _narrative, instant, record_of, sign_record
 
 OUTCOME_SYSTEM = "urn:benhan:fhir:visit-outcome"
 HL7_DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
@@ -101,7 +101,7 @@ def conclude_and_sign(repo: Repository, encounter_id: str, conclusion: Conclusio
     """Close the visit with its outcome and sign the record; returns the Provenance."""
     encounter_stored = repo.read("Encounter", encounter_id)
     encounter = encounter_stored.resource()
-    if is_signed(encounter) or encounter.get("status") not in OPEN_STATUSES:
+    if has_signed_tag(encounter) or encounter.get("status") not in OPEN_STATUSES:
         raise FhirError.one(409, "conflict", "Lượt khám đã kết thúc hoặc đã ký",
                             "The visit is already closed or signed")
     _write_instructions(repo, encounter, encounter_id, conclusion, signer, now)

@@ -42,7 +42,7 @@ from jwt.api_jws import PyJWS
 from sqlalchemy import select
 
 from benhan.fhir.errors import FhirError
-from benhan.fhir.repository import RECORD_STATE, Repository, Stored
+from benhan.fhir.repository import RECORD_STATE, Repository, Stored, has_signed_tag
 from benhan.security import signing_keys
 from benhan.security.passwords import verify_password
 from benhan.security.tables import user_account
@@ -100,10 +100,6 @@ def canonical_json(value: Any) -> bytes:
 def instant(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
-
-def is_signed(resource: dict[str, Any]) -> bool:
-    return any(t.get("system") == RECORD_STATE and t.get("code") == "signed"
-               for t in (resource.get("meta") or {}).get("tag") or [])
 
 
 def signer_for(repo: Repository, user: Any, password: str) -> Signer:
@@ -169,12 +165,12 @@ def sign_record(repo: Repository, encounter_id: str, signer: Signer, now: dateti
     if not any(s.type == "Composition" for s in current):
         raise SignError("composition", "Chưa có nội dung bệnh án (Composition) để ký",
                         "There is no record text (Composition) to sign")
-    if is_signed(current[0].resource()):
+    if has_signed_tag(current[0].resource()):
         raise FhirError.one(409, "conflict", "Hồ sơ lượt khám này đã được ký", "This visit's record is already signed")
     written: list[Stored] = []
     for stored in current:
         resource = stored.resource()
-        if is_signed(resource):  # e.g. an allergy signed with an earlier part of the record
+        if has_signed_tag(resource):  # e.g. an allergy signed with an earlier part of the record
             written.append(stored)
             continue
         resource = _with_tag(resource)
@@ -200,7 +196,7 @@ def write_addendum(repo: Repository, encounter_id: str, text: str, signer: Signe
     if not text:
         raise SignError("addendum", "Hãy nhập nội dung phụ lục", "Write the text of the addendum")
     signed = [s for s in record_of(repo, encounter_id)
-              if s.type == "Composition" and is_signed(s.resource()) and not _is_addendum(s.resource())]
+              if s.type == "Composition" and has_signed_tag(s.resource()) and not _is_addendum(s.resource())]
     if not signed:
         raise SignError("addendum", "Hồ sơ chưa ký nên chưa thể viết phụ lục; hãy sửa trực tiếp",
                         "The record is not signed yet: edit it instead of writing an addendum")

@@ -515,12 +515,15 @@ def _precondition(vi: str, en: str) -> FhirError:
 RECORD_STATE = "urn:benhan:fhir:record-state"  # meta.tag code "signed": the medical record is signed (ký số)
 
 
+def has_signed_tag(resource: dict[str, Any]) -> bool:
+    """Does this resource carry the signed tag (``urn:benhan:fhir:record-state|signed``)?"""
+    return any(t.get("system") == RECORD_STATE and t.get("code") == "signed"
+               for t in (resource.get("meta") or {}).get("tag") or [])
+
+
 def is_signed(stored: Stored) -> bool:
-    """Does this version carry the signed tag (``urn:benhan:fhir:record-state|signed``)?"""
-    if RECORD_STATE not in stored.content:  # cheap test before parsing
-        return False
-    tags = (stored.resource().get("meta") or {}).get("tag") or []
-    return any(t.get("system") == RECORD_STATE and t.get("code") == "signed" for t in tags)
+    """Is this stored version signed? (cheap text test before parsing)"""
+    return RECORD_STATE in stored.content and has_signed_tag(stored.resource())
 
 
 def _refuse_if_signed(previous: Stored) -> None:

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from benhan.fhir.repository import Repository
+from benhan.fhir.repository import Repository, has_signed_tag
 from benhan.vn import systems
 from benhan.vn.names import format_name
 
 from .scope import Page
 
 QUEUE_NUMBER = "urn:benhan:fhir:queue-number"  # Encounter.identifier: số thứ tự khám (per room, per day)
-RECORD_STATE = "urn:benhan:fhir:record-state"  # meta.tag code "signed": content locked, corrections by addendum
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +58,6 @@ def age_on(birth_date: str | None, day: date) -> int | None:
     return day.year - year - ((day.month, day.day) < (month, dom))
 
 
-def is_signed(resource: dict[str, Any]) -> bool:
-    return any(t.get("system") == RECORD_STATE and t.get("code") == "signed"
-               for t in (resource.get("meta") or {}).get("tag") or [])
-
-
 def load_visit(page: Page, encounter_id: str, repo: Repository | None = None) -> VisitHeader:
     """The visit's Encounter and Patient (raises 404/403 as a FhirError through the repository)."""
     repo = repo or page.repo
@@ -83,4 +77,4 @@ def load_visit(page: Page, encounter_id: str, repo: Repository | None = None) ->
         patient_code=identifier(patient, systems.PATIENT_INTERNAL_ID), status=encounter.get("status", ""),
         room=location, department=(encounter.get("serviceProvider") or {}).get("display"),
         queue_number=identifier(encounter, QUEUE_NUMBER), reason=(reasons[0].get("text") if reasons else None),
-        signed=is_signed(encounter))
+        signed=has_signed_tag(encounter))
