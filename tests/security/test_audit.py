@@ -119,3 +119,57 @@ def test_patient_sees_who_accessed_their_record(secure):
     assert "kt.cuong" in users
     for e in bundle["entry"]:
         assert any(x.get("what") == {"reference": "Patient/p1"} for x in e["resource"]["entity"])
+
+
+_FORGED = {"resourceType": "AuditEvent", "type": {"code": "rest"}, "recorded": "2026-01-01T00:00:00Z",
+           "agent": [{"requestor": True}], "source": {"observer": {"display": "forged"}}}
+
+
+def test_auditevent_cannot_be_written_through_a_bundle(secure):
+    """The trail is written by the server alone: a transaction fails with the reason, a batch refuses the entry."""
+    put(secure.admin, patient("p1"))
+    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": patient("p2"), "request": {"method": "PUT", "url": "Patient/p2"}},
+        {"resource": _FORGED, "request": {"method": "POST", "url": "AuditEvent"}}]}
+    resp = secure.admin.post("", transaction)
+    assert resp.status_code == 405, resp.text
+    issue = resp.json()["issue"][0]
+    assert "chỉ đọc" in issue["details"]["text"] and "read-only" in issue["details"]["text"]
+    assert issue["expression"] == ["Bundle.entry[1]"]
+    assert secure.admin.get("Patient/p2").status_code == 404  # nothing of the transaction was kept
+    assert secure.admin.get("AuditEvent?_total=accurate").status_code == 200
+    assert secure.admin.get("_history").json()["total"] == 1  # no AuditEvent in the resource store
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": _FORGED, "request": {"method": "POST", "url": "AuditEvent"}},
+        {"resource": {**_FORGED, "id": "1"}, "request": {"method": "PUT", "url": "AuditEvent/1"}},
+        {"request": {"method": "GET", "url": "Patient/p1"}}]}
+    resp = secure.admin.post("", batch)
+    assert resp.status_code == 200
+    entries = resp.json()["entry"]
+    assert [e["response"]["status"][:3] for e in entries] == ["405", "405", "200"]
+    assert entries[0]["response"]["outcome"]["resourceType"] == "OperationOutcome"
+    refused = [r for r in _rows(secure) if r["outcome"] == 405]
+    assert [r["action"] for r in refused][-2:] == ["create", "update"]  # the attempts are in the trail
+
+
+def test_auditor_reads_auditevents_inside_a_batch(secure):
+    put(secure.admin, patient("p1"))
+    secure.admin.get("Patient/p1")
+    auditor = secure.as_user("kt.minh", ["auditor"], scope="user/*.rs")
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": "AuditEvent?patient=Patient/p1"}},
+        {"request": {"method": "GET", "url": "AuditEvent/1"}},
+        {"request": {"method": "GET", "url": "Patient/p1"}}]}
+    resp = auditor.post("", batch)
+    assert resp.status_code == 200, resp.text
+    entries = resp.json()["entry"]
+    assert [e["response"]["status"][:3] for e in entries] == ["200", "200", "403"]
+    found = entries[0]["resource"]
+    assert found["type"] == "searchset" and found["total"] >= 1
+    assert all(e["resource"]["resourceType"] == "AuditEvent" for e in found["entry"])
+    assert entries[1]["resource"]["id"] == "1"
+    doctor = secure.as_user("bs.an", ["doctor"], departments=["k"])
+    resp = doctor.post("", {**batch, "entry": batch["entry"][:1]})
+    assert [e["response"]["status"][:3] for e in resp.json()["entry"]] == ["403"]
+    last = _rows(secure)[-1]
+    assert (last["action"], last["username"], last["outcome"]) == ("search", "bs.an", 403)

@@ -124,16 +124,18 @@ def test_system_search_hides_other_types_and_rows(secure):
     assert {e["resource"]["id"] for e in included["entry"]} == {"o2", "o3", "p2"}
 
 
-def test_history_needs_unrestricted_access_at_type_level(secure):
+def test_history_shows_only_the_compartment(secure):
     _seed(secure)
     portal = secure.as_user("nb.p1", ["patient"], scope="patient/*.rs", patient="p1")
     assert portal.get("Observation/o1/_history").status_code == 200
     assert portal.get("Observation/o2/_history").status_code == 403
     assert portal.get("Observation/o1/_history/1").status_code == 200
     assert portal.get("Observation/o2/_history/1").status_code == 403
-    assert portal.get("Observation/_history").status_code == 403
-    assert portal.get("_history").status_code == 403
-    assert secure.admin.get("_history").status_code == 200
+    typed = portal.get("Observation/_history").json()
+    assert [e["resource"]["id"] for e in typed["entry"]] == ["o1"] and typed["total"] == 1
+    system = portal.get("_history").json()
+    assert sorted(e["resource"]["id"] for e in system["entry"]) == ["o1", "p1"] and system["total"] == 2
+    assert secure.admin.get("_history").json()["total"] == 5
 
 
 def test_bundle_entries_are_each_checked(secure):

@@ -18,10 +18,22 @@ _METHOD_STATUS = {"POST": "201 Created", "PUT": "200 OK", "PATCH": "200 OK", "DE
 
 
 def history_bundle(conn: Connection, rtype: str | None, rid: str | None, params: list[tuple[str, str]], *,
-                   base_url: str, default_count: int, max_count: int) -> dict[str, Any]:
-    """A ``history`` Bundle; ``_since`` (instant), ``_count``, and paging by ``_offset`` within a snapshot."""
+                   base_url: str, default_count: int, max_count: int, access: Any = None) -> dict[str, Any]:
+    """A ``history`` Bundle; ``_since`` (instant), ``_count``, and paging by ``_offset`` within a snapshot.
+
+    ``access`` (the request's :class:`benhan.security.guard.FhirGuard`) filters type and system history in
+    SQL through each version's current row, so the total, the snapshot and the pages count only what the
+    caller may see; it records the read with the patients shown.
+    """
     v = s.resource_version
+    source: Any = v
     conds = []
+    if access is not None:
+        r = s.resource
+        seen = access.history_conditions(r, rtype)
+        if seen:
+            source = v.join(r, r.c.pk == v.c.res_pk)
+            conds.extend(seen)
     if rtype:
         conds.append(v.c.type == rtype)
     if rid:
@@ -45,17 +57,20 @@ def history_bundle(conn: Connection, rtype: str | None, rid: str | None, params:
             raise invalid(f"Giá trị không hợp lệ cho {name}: {value}", f"Invalid value for {name}: {value}",
                           name) from exc
     if snapshot is None:
-        snapshot = conn.execute(select(func.max(v.c.last_updated)).where(*conds)).scalar() or 0
+        snapshot = conn.execute(select(func.max(v.c.last_updated)).select_from(source).where(*conds)).scalar() or 0
     conds.append(v.c.last_updated <= snapshot)
     where = and_(*conds) if conds else or_(True)
-    total = conn.execute(select(func.count()).select_from(v).where(where)).scalar_one()
+    total = conn.execute(select(func.count()).select_from(source).where(where)).scalar_one()
     rows = conn.execute(
-        select(v.c.type, v.c.id, v.c.version, v.c.last_updated, v.c.deleted, v.c.method, v.c.content)
+        select(v.c.type, v.c.id, v.c.version, v.c.last_updated, v.c.deleted, v.c.method, v.c.content,
+               v.c.res_pk.label("pk")).select_from(source)
         .where(where).order_by(v.c.last_updated.desc(), v.c.res_pk.desc(), v.c.version.desc())
         .limit(count).offset(offset)
     ).all()
+    if access is not None:
+        access.after_history(rtype, params, rows)
     entries = []
-    for t, i, ver, updated, deleted, method, content in rows:
+    for t, i, ver, updated, deleted, method, content, _pk in rows:
         entry: dict[str, Any] = {"fullUrl": f"{base_url}/{t}/{i}"}
         if not deleted:
             entry["resource"] = orjson.loads(content)

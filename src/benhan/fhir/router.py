@@ -38,6 +38,8 @@ def handle(req: FhirRequest, ctx: Context) -> FhirResponse:
     method = req.method
     if ctx.security is not None:
         ctx.security.before(req, parts)
+        if parts and parts[0] == "AuditEvent":  # a bundle entry: the trail is served from audit_log
+            return ctx.security.audit_events(req, ctx.default_count, ctx.max_count)
     if parts and parts[-1].startswith("$"):
         from .operations import dispatch_operation
 
@@ -128,7 +130,8 @@ def _history(req: FhirRequest, ctx: Context, rtype: str | None, rid: str | None)
     ctx.repo.flush()
     params = [(k, v) for k, v in req.query if k != "_format"]
     return history_bundle(ctx.repo.conn, rtype, rid, params, base_url=req.base_url,
-                          default_count=ctx.default_count, max_count=ctx.max_count)
+                          default_count=ctx.default_count, max_count=ctx.max_count,
+                          access=ctx.security if rid is None else None)
 
 
 def _body(req: FhirRequest) -> Any:

@@ -32,9 +32,19 @@ _PREFIXES = ("ge", "le", "gt", "lt", "eq")
 
 
 def handle_auditevent(req: FhirRequest, conn: Connection, guard: FhirGuard, settings: Settings) -> FhirResponse:
+    """``/fhir/AuditEvent...`` (the adapter sends these here before the router)."""
+    return serve_auditevent(req, conn, guard, settings.default_page_size, settings.max_page_size)
+
+
+def serve_auditevent(req: FhirRequest, conn: Connection, guard: FhirGuard, default_count: int,
+                     max_count: int) -> FhirResponse:
+    """Read or search the trail; also reached from batch and transaction entries through the router."""
     parts = [p for p in req.path.split("/") if p]
-    if req.method != "GET" or len(parts) > 2:
-        raise FhirError.one(405, "not-supported", "Nhật ký truy cập chỉ đọc", "AuditEvent is read-only")
+    if req.method != "GET":
+        raise guard.read_only("create" if req.method == "POST" else req.method.lower(), "/".join(parts))
+    if len(parts) > 2:
+        raise FhirError.one(405, "not-supported", "AuditEvent không có lịch sử phiên bản",
+                            "AuditEvent has no version history")
     letter = "r" if len(parts) == 2 else "s"
     eff = guard.access.effective("AuditEvent", letter)
     query = urlencode([(k, v) for k, v in req.query if k != "_format"])
@@ -54,11 +64,11 @@ def handle_auditevent(req: FhirRequest, conn: Connection, guard: FhirGuard, sett
             raise not_found("AuditEvent", parts[1])
         guard.record("read", entity, decode_patients(row["patients"]))
         return FhirResponse(200, to_auditevent(row))
-    count, offset = settings.default_page_size, 0
+    count, offset = default_count, 0
     for name, value in req.query:
         conds.extend(_condition(name, value))
         if name == "_count":
-            count = min(max(_int(name, value), 0), settings.max_page_size)
+            count = min(max(_int(name, value), 0), max_count)
         elif name == "_offset":
             offset = max(_int(name, value), 0)
     total = conn.execute(select(func.count()).select_from(audit_log).where(*conds)).scalar_one()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
 from benhan.db import schema as s
 from benhan.fhir import definitions
@@ -73,11 +73,13 @@ class FhirGuard:
         it = classify(req.method, req.path, req.body)
         query = urlencode([(k, v) for k, v in req.query if k != "_format"])
         entity = it.entity(query)
-        if it.rtype == "AuditEvent" or (len(parts) == 3 and parts[2] == "AuditEvent"):
-            if req.method != "GET":
-                raise FhirError.one(405, "not-supported", "Nhật ký truy cập chỉ đọc", "AuditEvent is read-only")
-            raise FhirError.one(400, "not-supported", "Chỉ tra cứu AuditEvent trực tiếp tại /fhir/AuditEvent",
-                                "AuditEvent is only searchable directly at /fhir/AuditEvent")
+        if it.rtype == "AuditEvent" and req.method != "GET":
+            raise self.read_only(it.action, entity)
+        if len(parts) == 3 and parts[2] == "AuditEvent":
+            raise FhirError.one(400, "not-supported", "Tra cứu AuditEvent theo người bệnh bằng AuditEvent?patient=",
+                                "Search AuditEvent by patient with AuditEvent?patient=")
+        if it.rtype == "AuditEvent":
+            return  # served from the audit trail by audit_events(), which decides and records
         if it.action in ("transaction", "batch", "bundle"):
             self.record(it.action, "/")
             return
@@ -100,9 +102,26 @@ class FhirGuard:
             raise self.deny(it.action, entity, f"Không có quyền {it.action} trên {it.rtype}",
                             f"Not allowed to {it.action} {it.rtype}")
 
+    def read_only(self, action: str, entity: str | None) -> FhirError:
+        """AuditEvent is written by the server alone (the hash-chained trail): any write is refused, and kept."""
+        self.denials.append(self.entry(action, entity, outcome=405, detail="AuditEvent is read-only"))
+        return FhirError.one(405, "not-supported", "Nhật ký truy cập (AuditEvent) chỉ đọc, do máy chủ ghi",
+                             "AuditEvent is read-only: the server alone writes the audit trail")
+
+    def audit_events(self, req: Any, default_count: int, max_count: int) -> Any:
+        """An AuditEvent read or search that reached the router (a batch or transaction entry)."""
+        from .auditevent import serve_auditevent
+
+        return serve_auditevent(req, self.conn, self, default_count, max_count)
+
     def _operation(self, it: Interaction, entity: str) -> None:
         name = it.action.removeprefix("operation")
-        if name == "$validate":
+        if name == "$meta" and it.rid is None:
+            # Filtered in SQL like a search (history_conditions), so restricted users get their own rows' tags.
+            if (self.access.effective(it.rtype, "s") is None if it.rtype else not self.access.allowed_types("s")):
+                raise self.deny(it.action, entity, "Không có quyền đọc loại tài nguyên này",
+                                "Not allowed to read this resource type")
+        elif name == "$validate":
             rtype = it.rtype or ""
             if self.access.effective(rtype, "c") is None and self.access.effective(rtype, "u") is None:
                 raise self.deny(it.action, entity, f"Không có quyền ghi {rtype}", f"Not allowed to write {rtype}")
@@ -124,16 +143,18 @@ class FhirGuard:
 
     def _history(self, it: Interaction, entity: str) -> None:
         if it.rid is None:
-            types = [it.rtype] if it.rtype else sorted(definitions.resource_types())
-            if not all(self.access.unrestricted(t, "s") for t in types):
-                raise self.deny("history", entity, "Lịch sử theo loại cần quyền đọc toàn bộ loại đó",
-                                "Type or system history needs unrestricted read access to the type")
-            self.record("history", entity)
+            # Type and system history: the versions are filtered in SQL (history_conditions) and the access
+            # recorded with the patients shown (after_history). SMART: type/system history is "s".
+            if it.rtype is not None and self.access.effective(it.rtype, "s") is None:
+                raise self.deny("history", entity, f"Không có quyền xem lịch sử {it.rtype}",
+                                f"Not allowed to read the history of {it.rtype}")
+            if it.rtype is None and not self.access.allowed_types("s"):
+                raise self.deny("history", entity, "Không có quyền xem lịch sử", "Not allowed to read history")
             return
         r = s.resource
-        row = self.conn.execute(select(r.c.pk).where(r.c.type == it.rtype, r.c.id == it.rid)).first()
+        row = self.conn.execute(select(r.c.pk, r.c.deleted).where(r.c.type == it.rtype, r.c.id == it.rid)).first()
         patients = self._patients(it.rtype or "", it.rid or "", row[0]) if row else []
-        if row is not None and not self.access.visible(self.conn, it.rtype or "", row[0], "r"):
+        if row is not None and not self._visible(it.rtype or "", row[0], "r", deleted=row[1]):
             raise self.deny("history", entity, "Không có quyền xem hồ sơ này", "Not allowed to see this record",
                             patients)
         if row is None and self.access.effective(it.rtype or "", "r") is None:
@@ -145,7 +166,7 @@ class FhirGuard:
     def on_read(self, stored: Any, action: str = "read") -> None:
         entity = f"{stored.type}/{stored.id}" + (f"/_history/{stored.version}" if action == "vread" else "")
         patients = self._patients(stored.type, stored.id, stored.pk)
-        if not self.access.visible(self.conn, stored.type, stored.pk, "r"):
+        if not self._visible(stored.type, stored.pk, "r", deleted=None if action == "vread" else False):
             raise self.deny(action, entity, "Không có quyền xem hồ sơ này", "Not allowed to see this record",
                             patients)
         self.record(action, entity, patients)
@@ -157,6 +178,8 @@ class FhirGuard:
         action = {"POST": "create", "PUT": "update" if exists else "create", "PATCH": "patch",
                   "DELETE": "delete"}.get(method, method.lower())
         entity = f"{rtype}/{rid}"
+        if rtype == "AuditEvent":
+            raise self.read_only(action, entity)
         old_patients = self._patients(rtype, rid, previous.pk) if exists else []
         if exists and not self.access.visible(self.conn, rtype, previous.pk, letter):
             raise self.deny(action, entity, f"Không có quyền {action} hồ sơ này",
@@ -189,7 +212,45 @@ class FhirGuard:
         self.record("search", f"{path}?{query}" if query else path, patients)
         return included
 
+    # ------------------------------------------------------------------ history
+
+    def history_conditions(self, r: Any, rtype: str | None) -> list[Any]:
+        """SQL conditions on ``r`` (the *current* row of each version's resource) for type/system history.
+
+        Compartments and security labels are indexed for the current version only, so the current row
+        decides for all its versions, as for vread and instance history. A deleted resource has neither
+        (a tombstone is not indexed): nothing can say whose it was, so users whose access to the type is
+        restricted see none of its versions.
+        """
+        conds = self.access.conditions(r, rtype, "s")
+        if not conds:
+            return []
+        restricted = and_(r.c.deleted.is_(False), *conds)
+        if rtype is not None:
+            return [restricted]
+        open_types = [t for t in self.access.allowed_types("s") if self.access.unrestricted(t, "s")]
+        return [or_(r.c.type.in_(open_types), restricted)] if open_types else [restricted]
+
+    def after_history(self, rtype: str | None, params: list[tuple[str, str]], rows: list[Any]) -> None:
+        """Record a type or system history read with the patients whose versions it showed."""
+        query = urlencode([(k, v) for k, v in params if k != "_format"])
+        path = f"{rtype}/_history" if rtype else "_history"
+        self.record("history", f"{path}?{query}" if query else path, self._patients_of(rows))
+
     # ------------------------------------------------------------------ helpers
+
+    def _visible(self, rtype: str, pk: int, letter: str, *, deleted: bool | None) -> bool:
+        """May this record be seen? ``deleted``: whether its current row is a tombstone (None: look it up).
+
+        A tombstone has no compartment or label rows, so for a restricted user it cannot be shown safely.
+        """
+        if self.access.unrestricted(rtype, letter):
+            return True
+        if deleted is None:
+            r = s.resource
+            deleted = bool(self.conn.execute(select(r.c.deleted).where(r.c.pk == pk)).scalar())
+        return not deleted and self.access.visible(self.conn, rtype, pk, letter)
+
 
     def _patients(self, rtype: str, rid: str, pk: int) -> list[str]:
         if rtype == "Patient":

@@ -29,14 +29,22 @@ def run_meta(req: FhirRequest, ctx, rtype: str | None, rid: str | None) -> FhirR
     conn = ctx.repo.conn
     out: dict[str, Any] = {}
     t, u = s.idx_token, s.idx_uri
+    # Only the resources the caller may see contribute (filtered in SQL like a search).
+    guard = getattr(ctx, "security", None)
+    seen = guard.history_conditions(s.resource, rtype) if guard is not None else []
+    visible = select(s.resource.c.pk).where(*seen) if seen else None
     for kind in _CODED:
         q = select(t.c.system, t.c.code).where(t.c.param == f"_{kind}").distinct()
+        if visible is not None:
+            q = q.where(t.c.res_pk.in_(visible))
         if rtype:
             q = q.where(t.c.res_type == rtype)
         codings = [{k: v for k, v in (("system", sys), ("code", code)) if v} for sys, code in conn.execute(q)]
         if codings:
             out[kind] = codings
     q = select(u.c.uri).where(u.c.param == "_profile").distinct()
+    if visible is not None:
+        q = q.where(u.c.res_pk.in_(visible))
     if rtype:
         q = q.where(u.c.res_type == rtype)
     profiles = sorted(row[0] for row in conn.execute(q))

@@ -1,0 +1,101 @@
+"""Type- and system-level ``_history`` and ``$meta`` for users limited by relationship: only the versions
+they may see, filtered in SQL so totals and pages never count the rest; deleted records never leak."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from benhan.security.tables import audit_log
+
+from .conftest import encounter, observation, patient, put
+
+
+def _seed(secure):  # type: ignore[no-untyped-def]
+    for org in ("khoa-noi", "khoa-ngoai"):
+        put(secure.admin, {"resourceType": "Organization", "id": org, "name": org})
+    for pid in ("p1", "p2"):
+        put(secure.admin, patient(pid))
+    put(secure.admin, encounter("e1", "p1", "khoa-noi"))
+    put(secure.admin, encounter("e2", "p2", "khoa-ngoai"))
+    put(secure.admin, observation("o1", "p1"))
+    put(secure.admin, {**observation("o1", "p1"), "meta": {"tag": [{"system": "urn:t", "code": "noi"}]}})
+    put(secure.admin, observation("o1-hiv", "p1", "HIV"))  # p1's, but sensitive: care team only
+    put(secure.admin, {**observation("o2", "p2"), "meta": {"tag": [{"system": "urn:t", "code": "ngoai"}]}})
+    put(secure.admin, observation("o2b", "p2"))
+    put(secure.admin, observation("o-del", "p1"))
+    assert secure.admin.delete("Observation/o-del").status_code == 204
+
+
+def _ids(bundle) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e["fullUrl"].split("/fhir/", 1)[1] for e in bundle.get("entry", [])]
+
+
+def test_type_history_shows_only_the_departments_versions(secure):
+    _seed(secure)
+    noi = secure.as_user("bs.noi", ["doctor"], departments=["khoa-noi"])
+    ngoai = secure.as_user("bs.ngoai", ["doctor"], departments=["khoa-ngoai"])
+    resp = noi.get("Observation/_history")
+    assert resp.status_code == 200, resp.text
+    bundle = resp.json()
+    assert _ids(bundle) == ["Observation/o1", "Observation/o1"]  # both versions; not HIV, not deleted
+    assert bundle["total"] == 2
+    other = ngoai.get("Observation/_history").json()
+    assert sorted(_ids(other)) == ["Observation/o2", "Observation/o2b"] and other["total"] == 2
+    # paging counts only what is visible
+    page = noi.get("Observation/_history?_count=1").json()
+    assert page["total"] == 2 and len(page["entry"]) == 1
+    nxt = next(link["url"] for link in page["link"] if link["relation"] == "next")
+    page2 = noi.get(nxt.split("/fhir/", 1)[1]).json()
+    assert _ids(page2) == ["Observation/o1"] and not any(link["relation"] == "next" for link in page2["link"])
+    # the unrestricted view still has everything, tombstone included
+    everything = secure.admin.get("Observation/_history").json()
+    assert everything["total"] == 7 and "Observation/o-del" in _ids(everything)
+
+
+def test_system_history_hides_other_patients_and_deleted_records(secure):
+    _seed(secure)
+    noi = secure.as_user("bs.noi", ["doctor"], departments=["khoa-noi"])
+    bundle = noi.get("_history?_count=100").json()
+    ids = set(_ids(bundle))
+    assert {"Patient/p1", "Encounter/e1", "Observation/o1", "Organization/khoa-noi"} <= ids
+    assert not ids & {"Patient/p2", "Encounter/e2", "Observation/o2", "Observation/o2b", "Observation/o1-hiv",
+                      "Observation/o-del"}
+    assert bundle["total"] == len(bundle["entry"])
+    with secure.engine.connect() as conn:
+        row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).mappings().one()
+    assert (row["action"], row["outcome"], row["username"]) == ("history", 200, "bs.noi")
+    assert row["patients"] == ",p1," and row["entity"].startswith("_history")
+
+
+def test_current_version_decides_the_compartment_of_all_versions(secure):
+    _seed(secure)
+    put(secure.admin, observation("o-moved", "p2"))
+    put(secure.admin, observation("o-moved", "p1"))  # corrected: it was p1's
+    noi = secure.as_user("bs.noi", ["doctor"], departments=["khoa-noi"])
+    ngoai = secure.as_user("bs.ngoai", ["doctor"], departments=["khoa-ngoai"])
+    assert _ids(noi.get("Observation/_history?_count=100").json()).count("Observation/o-moved") == 2
+    assert "Observation/o-moved" not in _ids(ngoai.get("Observation/_history?_count=100").json())
+    assert noi.get("Observation/o-moved/_history").status_code == 200  # as instance history and vread
+    assert ngoai.get("Observation/o-moved/_history/1").status_code == 403
+
+
+def test_patient_portal_history_and_type_without_access(secure):
+    _seed(secure)
+    portal = secure.as_user("nb.p2", ["patient"], scope="patient/*.rs", patient="p2")
+    assert sorted(set(_ids(portal.get("Observation/_history").json()))) == ["Observation/o2", "Observation/o2b"]
+    reception = secure.as_user("td.an", ["reception"])
+    assert reception.get("Observation/_history").status_code == 403  # no clinical types at all
+    assert reception.get("Patient/_history").json()["total"] == 2  # facility-wide administrative data
+
+
+def test_type_and_system_meta_show_only_visible_tags(secure):
+    _seed(secure)
+    noi = secure.as_user("bs.noi", ["doctor"], departments=["khoa-noi"])
+    for path in ("Observation/$meta", "$meta"):
+        resp = noi.get(path)
+        assert resp.status_code == 200, resp.text
+        meta = resp.json()["parameter"][0]["valueMeta"]
+        assert [t["code"] for t in meta.get("tag", [])] == ["noi"], path
+    admin_meta = secure.admin.get("Observation/$meta").json()["parameter"][0]["valueMeta"]
+    assert sorted(t["code"] for t in admin_meta["tag"]) == ["ngoai", "noi"]
+    assert secure.as_user("td.an", ["reception"]).get("Observation/$meta").status_code == 403
