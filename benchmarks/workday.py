@@ -2,12 +2,13 @@
 
 One command::
 
-    .venv/bin/python benchmarks/workday.py --backend postgres --users 200 --duration 300 --workers 2 \\
+    .venv/bin/python benchmarks/workday.py --backend postgres --users 50,200 --workers 1,2 --duration 300 \\
         --patients 20000
 
 Starts a private database (durable PostgreSQL cluster, or a temporary SQLite file), runs
 ``benhan init`` in demo mode (small demo hospital + demo accounts), optionally grows the data with
-``benhan demo --patients P``, starts ``benhan serve --workers W``, issues bearer tokens for the demo
+``benhan demo --patients P``, then for each workers x users pair of the matrix (the data is loaded
+once) starts ``benhan serve --workers W``, issues bearer tokens for the demo
 reception (``tiepdon``), doctor (``bacsi``) and nurse (``dieuduong``) accounts, then drives the mix
 in ``workday_users.py`` with Locust (as a library; think time 1-3 s). Latency per action and errors
 come from Locust's own statistics. Writes ``benchmarks/results/workday-*.json`` and regenerates the
@@ -41,10 +42,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import machine  # noqa: E402
 import server  # noqa: E402
 import workday_users  # noqa: E402
+from chart import busiest_department  # noqa: E402
 from fhir_store import Database, open_database  # noqa: E402
 from workday_report import RESULTS_DIR, update_docs  # noqa: E402
 
 ROLES = ("tiepdon", "bacsi", "dieuduong")
+# With --patients, the doctor and nurse users work in the busiest department of the added data
+# (so their relationship filter covers a realistically large department), not in the small demo's.
+BENCH_STAFF = {"bacsi": ("bench-bacsi", "doctor"), "dieuduong": ("bench-dieuduong", "nurse")}
+BENCH_PASSWORD = "Workday-bench-2026!"
 
 
 def benhan(args: list[str], database_url: str, capture: bool = False) -> str:
@@ -159,11 +165,11 @@ def drive(base_url: str, users: int, duration: float, ramp: float, server_pid: i
     }
 
 
-def run_one(backend: str, users: int, duration: float, workers: int, patients: int, years: int,
-            quick: bool, keep: bool) -> dict[str, Any]:
-    """One backend: database, data, server, tokens, load; returns the result record."""
+def run_backend(backend: str, matrix: list[tuple[int, int]], duration: float, patients: int, years: int,
+                quick: bool, keep: bool) -> list[dict[str, Any]]:
+    """One backend: load the database once, then one run per (workers, users) with a fresh server each."""
     db = open_database(backend)
-    srv = None
+    records = []
     try:
         t = time.monotonic()
         print(f"[{backend}] benhan init (demo)...", flush=True)
@@ -171,27 +177,64 @@ def run_one(backend: str, users: int, duration: float, workers: int, patients: i
         if patients:
             print(f"[{backend}] benhan demo --patients {patients} --years {years}...", flush=True)
             benhan(["demo", "--patients", str(patients), "--years", str(years), "--seed", "6", "--no-today"], db.url)
-        db.analyze()
+        print(f"[{backend}] loaded in {time.monotonic() - t:.0f} s", flush=True)
+        accounts = {role: role for role in ROLES}
+        if patients:  # the added patients visit another generated facility: staff its busiest department
+            accounts.update(staff_busiest_department(db.url))
+        tokens = {role: benhan(["token", "issue", "--user", user, "--scope", "user/*.cruds", "--ttl", "86400"],
+                               db.url, capture=True).strip().splitlines()[-1] for role, user in accounts.items()}
+        for workers, users in matrix:
+            db.analyze()  # the previous run wrote registrations, visits and results
+            records.append(run_one(db, tokens, users, duration, workers, patients, quick))
+            save(records[-1])
+    finally:
+        db.close(keep)
+    return records
+
+
+def staff_busiest_department(db_url: str) -> dict[str, str]:
+    """A doctor and a nurse account in the department with the most Encounters; {role: username}."""
+    department = busiest_department(db_url)
+    env = {**os.environ, "BENHAN_DATABASE_URL": db_url}
+    for username, role in BENCH_STAFF.values():
+        subprocess.run([sys.executable, "-m", "benhan.cli", "user", "add", username, "--name", f"{role} (benchmark)",
+                        "--role", role, "--department", department, "--password-stdin"], env=env, check=True,
+                       input=BENCH_PASSWORD + "\n", text=True, stdout=subprocess.DEVNULL)
+    return {demo_role: username for demo_role, (username, _) in BENCH_STAFF.items()}
+
+
+def run_one(db: Database, tokens: dict[str, str], users: int, duration: float, workers: int, patients: int,
+            quick: bool) -> dict[str, Any]:
+    """One run on a loaded database: server with ``workers``, ``users`` Locust users; the result record."""
+    srv = None
+    try:
         resources = count_resources(db)
-        print(f"[{backend}] {resources:,} resources loaded in {time.monotonic() - t:.0f} s", flush=True)
-        tokens = {role: benhan(["token", "issue", "--user", role, "--scope", "user/*.cruds", "--ttl", "86400"],
-                               db.url, capture=True).strip().splitlines()[-1] for role in ROLES}
-        srv = server.start(db.url, workers, db.workdir / "server.log")
+        srv = server.start(db.url, workers, db.workdir / f"server-w{workers}-u{users}.log")
         workday_users.TARGETS = load_targets(srv.base_url, tokens)
         info = machine.describe(db.version())
-        print(f"[{backend}] {users} users, {duration:.0f} s, {workers} worker(s)...", flush=True)
+        print(f"[{db.backend}] {resources:,} resources, {users} users, {duration:.0f} s, {workers} worker(s)...",
+              flush=True)
         ramp = max(5.0, min(30.0, users / 10))
         result = drive(srv.base_url, users, duration, ramp, srv.pid, db.db_pid())
         info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-        record = {"benchmark": "workday", "backend": backend, "resources": resources, "users": users,
-                  "workers": workers, "think_time_s": [1, 3], "ramp_s": ramp, "quick": quick,
-                  "demo_patients_added": patients, "date": dt.datetime.now().isoformat(timespec="seconds"),
-                  "auth": "bearer (user tokens: tiepdon, bacsi, dieuduong)", "machine": info, **result}
-        return record
+        return {"benchmark": "workday", "backend": db.backend, "resources": resources, "users": users,
+                "workers": workers, "think_time_s": [1, 3], "ramp_s": ramp, "quick": quick,
+                "demo_patients_added": patients, "date": dt.datetime.now().isoformat(timespec="seconds"),
+                "auth": "bearer (user tokens: tiepdon, bacsi, dieuduong)", "machine": info, **result}
     finally:
         if srv is not None:
             srv.stop()
-        db.close(keep)
+
+
+def save(r: dict[str, Any]) -> None:
+    """Write the record as JSON under benchmarks/results/ and print its summary."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    suffix = "-quick" if r["quick"] else ""
+    size = r["resources"] - r["resources"] % 1000 if r["resources"] >= 10_000 else r["resources"]
+    path = RESULTS_DIR / f"workday-{r['backend']}-{size}-u{r['users']}-w{r['workers']}{suffix}.json"
+    path.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print_summary(r)
+    print(f"  -> {path}", flush=True)
 
 
 def print_summary(r: dict[str, Any]) -> None:
@@ -208,9 +251,9 @@ def print_summary(r: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--users", default="50", help="concurrent users; a comma list runs each in turn")
     parser.add_argument("--duration", type=float, default=300, help="measured seconds (after the ramp-up)")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", default="1", help="server workers; a comma list runs each in turn")
     parser.add_argument("--patients", type=int, default=0, help="extra demo patients (benhan demo) on top of init")
     parser.add_argument("--years", type=int, default=3, help="years of history of the extra demo patients")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 users, 60 s, small demo only")
@@ -221,22 +264,17 @@ def main(argv: list[str] | None = None) -> int:
         update_docs()
         return 0
     if args.quick:
-        args.users, args.duration, args.patients = 20, 60.0, 0
+        args.users, args.workers, args.duration, args.patients = "20", "1", 60.0, 0
+    users = [int(u) for u in str(args.users).split(",")]
+    workers = [int(w) for w in str(args.workers).split(",")]
+    matrix = [(w, u) for w in workers for u in users]
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     failed = 0
     for backend in backends:
-        r = run_one(backend, args.users, args.duration, args.workers, args.patients, args.years, args.quick,
-                    args.keep)
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        suffix = "-quick" if args.quick else ""
-        path = RESULTS_DIR / f"workday-{backend}-{r['resources']}-u{r['users']}-w{r['workers']}{suffix}.json"
-        path.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print_summary(r)
-        print(f"  -> {path}")
-        failed += r["error_count"] > 0
+        for r in run_backend(backend, matrix, args.duration, args.patients, args.years, args.quick, args.keep):
+            failed += r["error_count"] > 0
     update_docs()
     return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

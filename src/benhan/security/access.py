@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select, union
+from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select
 
 from benhan.db import schema as s
 from benhan.fhir import definitions
@@ -132,8 +132,9 @@ class Access:
             return False
         if eff.patients == "own":
             return set(patients) == {self.principal.patient_id}
-        allowed = self._relationship_ids(eff.relationship)
-        found = {row[0] for row in conn.execute(select(allowed.c.pid).where(allowed.c.pid.in_(patients)))}
+        r = s.resource.alias("writes_for")
+        found = {row[0] for row in conn.execute(select(r.c.id).where(
+            r.c.type == "Patient", r.c.id.in_(set(patients)), self._related(r.c.id, eff.relationship)))}
         return found >= set(patients)
 
     # -------------------------------------------------------------- internals
@@ -151,11 +152,11 @@ class Access:
             if eff.patients == "own":
                 conds.append(_in_patients(r, rtype, [self.principal.patient_id or ""]))
             elif eff.patients == "relationship":
-                conds.append(_in_patients(r, rtype, select(self._relationship_ids(eff.relationship).c.pid)))
+                conds.append(_of_patient_where(r, rtype, lambda pid: self._related(pid, eff.relationship)))
         if eff.sensitive != "all" and self.policy.sensitive_labels:
             plain = ~self._labelled(r)
             if eff.sensitive == "care-team" and in_patient_compartment(rtype):
-                conds.append(or_(plain, _in_patients(r, rtype, select(self._care_team_ids().c.pid))))
+                conds.append(or_(plain, _of_patient_where(r, rtype, self._in_care_team)))
             else:
                 conds.append(plain)
         return conds
@@ -165,55 +166,53 @@ class Access:
         labels = or_(*(and_(t.c.system == system, t.c.code == code) for system, code in self.policy.sensitive_labels))
         return exists(select(t.c.res_pk).where(t.c.res_pk == r.c.pk, t.c.param == "_security", labels))
 
-    def _relationship_ids(self, relationship: frozenset[str]) -> Any:
-        """A subquery (column ``pid``) of the Patient ids related to this user."""
+    def _related(self, pid: Any, relationship: frozenset[str]) -> ColumnElement[bool]:
+        """Is the Patient whose id is the SQL expression ``pid`` related to this user?
+
+        Tested per patient (correlated EXISTS on the patient's own Encounters) rather than by building
+        the set of every related patient: a page about one patient costs the same in a department
+        with 100 patients or 100,000.
+        """
         p = self.principal
-        c = s.compartment.alias("rel_comp")
-        parts: list[Any] = []
+        parts: list[ColumnElement[bool]] = []
         if "department" in relationship and p.departments:
-            parts.append(select(c.c.comp_id.label("pid")).where(
-                c.c.comp_type == "Patient", c.c.res_type == "Encounter", c.c.res_pk.in_(_department_encounters(p))))
+            parts.append(_has_department_encounter(pid, p.departments))
         if "care-team" in relationship:
-            team = self._care_team_ids()
-            parts.append(select(team.c.pid))
-        parts.append(_literal_ids(p.grants))
-        return (parts[0] if len(parts) == 1 else union(*parts)).subquery("related")
+            parts.append(self._in_care_team(pid))
+        elif p.grants:
+            parts.append(pid.in_(p.grants))
+        return or_(*parts) if parts else false()
 
-    def _care_team_ids(self) -> Any:
+    def _in_care_team(self, pid: Any) -> ColumnElement[bool]:
+        """``pid`` is under break-glass, or a CareTeam/Encounter of the patient names the user's Practitioner."""
         p = self.principal
-        c = s.compartment.alias("team_comp")
-        parts: list[Any] = [_literal_ids(p.grants)]
+        parts: list[ColumnElement[bool]] = [pid.in_(p.grants)] if p.grants else []
         if p.practitioner_id:
+            c = s.compartment.alias("team_comp")
             ref = s.idx_reference.alias("team_ref")
-            member_of = select(ref.c.res_pk).where(
+            parts.append(exists(select(c.c.res_pk).join(ref, ref.c.res_pk == c.c.res_pk).where(
+                c.c.comp_type == "Patient", c.c.comp_id == pid, c.c.res_type.in_(("CareTeam", "Encounter")),
                 ref.c.res_type.in_(("CareTeam", "Encounter")), ref.c.param.in_(("participant", "practitioner")),
-                ref.c.target_type == "Practitioner", ref.c.target_id == p.practitioner_id)
-            parts.append(select(c.c.comp_id.label("pid")).where(c.c.comp_type == "Patient", c.c.res_pk.in_(member_of)))
-        return (parts[0] if len(parts) == 1 else union(*parts)).subquery("team")
+                ref.c.target_type == "Practitioner", ref.c.target_id == p.practitioner_id)))
+        return or_(*parts) if parts else false()
 
 
-def _literal_ids(ids: tuple[str, ...]) -> Any:
-    """A one-column SELECT of literal patient ids (empty when there are none)."""
-    r = s.resource.alias("lit")
-    if not ids:
-        return select(r.c.id.label("pid")).where(false())
-    return select(r.c.id.label("pid")).where(r.c.type == "Patient", r.c.id.in_(ids))
-
-
-def _department_encounters(p: Principal) -> Any:
+def _has_department_encounter(pid: Any, departments: tuple[str, ...]) -> ColumnElement[bool]:
+    """The patient ``pid`` has an Encounter whose serviceProvider is one of ``departments``, or whose
+    location is a Location managed by one of them."""
+    c = s.compartment.alias("dept_comp")
     enc = s.idx_reference.alias("dept_enc")
     loc = s.idx_reference.alias("dept_loc")
-    at_dept_location = select(loc.c.res_pk).where(
+    loc_res = s.resource.alias("dept_loc_res")
+    department_locations = select(loc_res.c.id).join(loc, loc.c.res_pk == loc_res.c.pk).where(
         loc.c.res_type == "Location", loc.c.param == "organization", loc.c.target_type == "Organization",
-        loc.c.target_id.in_(p.departments))
-    res = s.resource.alias("dept_loc_res")
-    location_ids = select(res.c.id).where(res.c.pk.in_(at_dept_location))
-    return union(
-        select(enc.c.res_pk).where(enc.c.res_type == "Encounter", enc.c.param == "service-provider",
-                                   enc.c.target_type == "Organization", enc.c.target_id.in_(p.departments)),
-        select(enc.c.res_pk).where(enc.c.res_type == "Encounter", enc.c.param == "location",
-                                   enc.c.target_type == "Location", enc.c.target_id.in_(location_ids)),
-    )
+        loc.c.target_id.in_(departments))
+    return exists(select(c.c.res_pk).join(enc, enc.c.res_pk == c.c.res_pk).where(
+        c.c.comp_type == "Patient", c.c.comp_id == pid, c.c.res_type == "Encounter", enc.c.res_type == "Encounter",
+        or_(and_(enc.c.param == "service-provider", enc.c.target_type == "Organization",
+                 enc.c.target_id.in_(departments)),
+            and_(enc.c.param == "location", enc.c.target_type == "Location",
+                 enc.c.target_id.in_(department_locations)))))
 
 
 def _in_patients(r: Any, rtype: str, ids: Any) -> ColumnElement[bool]:
@@ -223,6 +222,13 @@ def _in_patients(r: Any, rtype: str, ids: Any) -> ColumnElement[bool]:
     c = s.compartment.alias("acl_comp")
     return r.c.pk.in_(select(c.c.res_pk).where(c.c.comp_type == "Patient", c.c.comp_id.in_(ids)))
 
+
+def _of_patient_where(r: Any, rtype: str, test: Any) -> ColumnElement[bool]:
+    """``r`` is a Patient passing ``test(id)``, or belongs to the compartment of one (correlated on ``r``)."""
+    if rtype == "Patient":
+        return test(r.c.id)
+    c = s.compartment.alias("acl_comp")
+    return exists(select(c.c.res_pk).where(c.c.res_pk == r.c.pk, c.c.comp_type == "Patient", test(c.c.comp_id)))
 
 
 __all__ = ["UNRESTRICTED", "Access", "Effective", "in_patient_compartment"]

@@ -104,7 +104,7 @@ def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw
             raise bad_value(raw, ",".join(values), f"{sp.code} không trỏ tới {modifier}",
                             f"{sp.code} cannot refer to {modifier}")
         t = _table(ctx, "reference")
-        conds = [refs.condition(t, v, modifier, ctx) for v in values]
+        conds = refs.conditions(t, values, modifier, ctx)
         return _rows(ctx, t, *_base(ctx, t, sp.code), any_of(conds))
     if kind not in s.INDEX_TABLES:
         unsupported_param(ctx, raw)  # "special" parameters (near, _text...) have no index

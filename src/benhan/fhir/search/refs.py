@@ -31,6 +31,23 @@ def is_local(t: Any, base_url: str, dialect: str) -> ColumnElement[bool]:
     return or_(t.c.url.is_(None), starts_with(t.c.url, base_url + "/", dialect))
 
 
+def conditions(t: Any, values: list[str], type_modifier: str | None, ctx: Context) -> list[ColumnElement[bool]]:
+    """One condition per value, except that plain local ``Type/id`` values of one type share a single
+    ``target_id IN (...)`` (``encounter=E1,...,E20`` is one indexed lookup, and one cached statement shape)."""
+    out: list[ColumnElement[bool]] = []
+    ids_by_type: dict[str, list[str]] = {}
+    for value in values:
+        local = parse_local(unescape(value), ctx.base_url)
+        if local is not None and is_resource_type(local[0]) and local[2] is None and type_modifier in (None, local[0]):
+            ids_by_type.setdefault(local[0], []).append(local[1])
+        else:
+            out.append(condition(t, value, type_modifier, ctx))
+    for rtype, ids in ids_by_type.items():
+        same = t.c.target_id == ids[0] if len(ids) == 1 else t.c.target_id.in_(ids)
+        out.append(and_(t.c.target_type == rtype, same, is_local(t, ctx.base_url, ctx.dialect)))
+    return out
+
+
 def condition(t: Any, value: str, type_modifier: str | None, ctx: Context) -> ColumnElement[bool]:
     ref = unescape(value)
     local = parse_local(ref, ctx.base_url)
