@@ -19,6 +19,8 @@ from .passwords import PasswordProblem, check_password, hash_password, temporary
 from .policy import load_policy
 from .tables import user_account, user_department, user_role
 
+LANGUAGES = ("vi", "en")  # the languages of the web app (Vietnamese first)
+
 
 class AccountError(Exception):
     """A refused account operation, with a bilingual message."""
@@ -47,6 +49,7 @@ class User:
     failed_count: int = 0
     locked_until: int = 0
     totp_last_step: int = 0
+    language: str | None = None  # vi | en, chosen by the user in the web app; None: not chosen yet
 
     def needs_totp(self, settings: Settings) -> bool:
         return self.totp_required or any(r in settings.totp_required_roles for r in self.roles)
@@ -64,7 +67,7 @@ def get_user(conn: Connection, username: str | None = None, *, user_id: int | No
     return User(row["id"], row["username"], row["display_name"], roles, depts, row["practitioner_id"],
                 row["practitioner_role_id"], row["patient_id"], row["facility_id"], row["disabled"],
                 row["must_change_password"], row["totp_secret"], row["totp_required"], row["password_hash"],
-                row["failed_count"], row["locked_until"], row["totp_last_step"])
+                row["failed_count"], row["locked_until"], row["totp_last_step"], row["language"])
 
 
 def require_user(conn: Connection, username: str) -> User:
@@ -83,13 +86,15 @@ def add_user(conn: Connection, settings: Settings, *, username: str, display_nam
              password: str | None = None, departments: list[str] | tuple[str, ...] = (),
              practitioner_id: str | None = None, practitioner_role_id: str | None = None,
              patient_id: str | None = None, facility_id: str | None = None, totp: bool = False,
-             clock: Clock = system_clock) -> tuple[User, str | None]:
+             language: str | None = None, clock: Clock = system_clock) -> tuple[User, str | None]:
     """Create a user; returns it and the one-time password generated when none was given."""
     if not username or len(username) > 64 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise AccountError("Tên đăng nhập chỉ gồm chữ, số, '.', '-', '_'", "Invalid username")
     if get_user(conn, username) is not None:
         raise AccountError(f"Người dùng '{username}' đã tồn tại", f"User '{username}' already exists")
     codes = _roles(roles)
+    if language is not None and language not in LANGUAGES:
+        raise AccountError("Ngôn ngữ phải là vi hoặc en", "The language must be vi or en")
     if "patient" in codes and not patient_id:
         raise AccountError("Tài khoản người bệnh cần --patient", "A patient account needs --patient")
     generated = None
@@ -104,7 +109,8 @@ def add_user(conn: Connection, settings: Settings, *, username: str, display_nam
         "practitioner_id": practitioner_id, "practitioner_role_id": practitioner_role_id, "patient_id": patient_id,
         "facility_id": facility_id, "disabled": False, "must_change_password": generated is not None,
         "totp_secret": pyotp.random_base32() if needs_totp else None, "totp_required": totp,
-        "totp_last_step": 0, "failed_count": 0, "locked_until": 0, "created": now, "password_changed": now})
+        "totp_last_step": 0, "failed_count": 0, "locked_until": 0, "created": now, "password_changed": now,
+        "language": language})
     uid = result.scalar_one()
     if codes:
         conn.execute(insert(user_role), [{"user_id": uid, "role": c} for c in codes])
@@ -176,6 +182,13 @@ def change_password(conn: Connection, settings: Settings, user: User, old: str, 
     _check(new, user.username, user.display_name, settings)
     conn.execute(update(user_account).where(user_account.c.id == user.id).values(
         password_hash=hash_password(new), must_change_password=False, password_changed=clock()))
+
+
+def set_language(conn: Connection, user_id: int, language: str) -> None:
+    """Remember the language the user reads the web app in (``vi`` or ``en``), on every browser."""
+    if language not in LANGUAGES:
+        raise AccountError("Ngôn ngữ phải là vi hoặc en", "The language must be vi or en")
+    conn.execute(update(user_account).where(user_account.c.id == user_id).values(language=language))
 
 
 def enroll_totp(conn: Connection, username: str, *, issuer: str = "Bệnh Án") -> tuple[str, str]:

@@ -65,7 +65,7 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
                 conn, settings, username=args.username, display_name=args.name or args.username, roles=args.role,
                 password=_read_password(args), departments=args.department or [], practitioner_id=args.practitioner,
                 practitioner_role_id=args.practitioner_role, patient_id=args.patient, facility_id=args.facility,
-                totp=args.totp)
+                totp=args.totp, language=args.language)
             _audit(conn, "user-add", f"user/{user.username}", f"roles={','.join(user.roles)}")
     except accounts.AccountError as exc:
         return _fail(exc)
@@ -230,6 +230,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.add_argument("--patient", help="Patient id (tài khoản người bệnh)")
     add.add_argument("--facility", help="Organization id của cơ sở / facility")
     add.add_argument("--totp", action="store_true", help="bắt buộc TOTP / require a second factor")
+    add.add_argument("--language", choices=accounts.LANGUAGES,
+                     help="ngôn ngữ giao diện web / web app language (default: the browser's)")
     add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin (else a one-time one)")
     add.set_defaults(func=_user_add)
     us.add_parser("list", help="danh sách / list users").set_defaults(func=_user_list)

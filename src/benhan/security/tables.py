@@ -31,6 +31,7 @@ user_account = Table(
     Column("locked_until", BigInteger, nullable=False, default=0),
     Column("created", BigInteger, nullable=False),
     Column("password_changed", BigInteger, nullable=False, default=0),
+    Column("language", String(8)),  # vi | en: the web app's language for this user (NULL: not chosen yet)
 )
 
 user_role = Table(

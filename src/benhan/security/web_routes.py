@@ -30,7 +30,7 @@ from .web_common import (
     user_entry,
     write_tx,
 )
-from .web_i18n import translator
+from .web_i18n import LANG_COOKIE, LANGS, translator
 from .web_render import WEB_DIR, render, request_lang
 
 router = APIRouter(tags=["auth-web"], include_in_schema=False)
@@ -102,6 +102,9 @@ async def login_submit(request: Request) -> Response:
         response = RedirectResponse(target, status_code=303)
         set_cookie(request, response, sessions.COOKIE, sid)
         clear_cookie(request, response, csrf.COOKIE)
+        if user.language in LANGS:  # the account's language wins over this browser's (web/i18n.py)
+            response.set_cookie(LANG_COOKIE, user.language, max_age=365 * 86400, httponly=True, samesite="lax",
+                                path="/")
         return response
 
     return await run_in_threadpool(work)
@@ -115,6 +118,8 @@ def _with_session(request: Request, work, form: dict[str, str] | None = None):  
             return to_login(request)
         if form is not None and not csrf.matches(current.session.csrf, form.get(csrf.FIELD)):
             return _csrf_refused(request)
+        if (asked := request.query_params.get("lang")) in LANGS and asked != current.user.language:
+            accounts.set_language(conn, current.user.id, asked)  # the language link, for this user everywhere
         return work(conn, current)
 
 

@@ -3,6 +3,11 @@
 Message ids are the English text; ``locale/vi/LC_MESSAGES/*.po`` holds the Vietnamese, one file per
 part of the app (``app.po``, ``reception.po``, ...), all merged at start. The ``.po`` files are read
 directly with Babel (no compile step). English is the message id itself.
+
+The language is the user's, not the browser's: a signed-in user's pages use the language stored on
+the account (``user_account.language``, set when the user switches with the language link), so it
+follows them from browser to browser; before sign-in (the login page) the ``benhan_lang`` cookie and
+then Accept-Language decide.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from benhan.security.accounts import User
 from benhan.security.web_i18n import LANGS, pick_lang
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -45,4 +51,12 @@ def gettext_for(lang: str) -> Gettext:
     return _
 
 
-__all__ = ["DEFAULT_LANG", "LANGS", "Gettext", "catalog", "gettext_for", "pick_lang"]
+def user_lang(user: User, asked: str | None, browser: str) -> str:
+    """A signed-in user's language: the one just asked for, else the account's, else the browser's."""
+    for lang in (asked, user.language):
+        if lang in LANGS:
+            return lang
+    return browser
+
+
+__all__ = ["DEFAULT_LANG", "LANGS", "Gettext", "catalog", "gettext_for", "pick_lang", "user_lang"]

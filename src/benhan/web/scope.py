@@ -30,14 +30,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from benhan.fhir.errors import FhirError
 from benhan.fhir.repository import Repository
 from benhan.fhir.search.engine import ACCESS_KEY
-from benhan.security import csrf
+from benhan.security import accounts, csrf
 from benhan.security.accounts import User
 from benhan.security.guard import FhirGuard
 from benhan.security.principal import Principal, for_web_session
 from benhan.security.web_common import MAX_FORM_BYTES, client_ip, clock, signed_in, to_login, write_tx
 from benhan.security.web_i18n import LANG_COOKIE
 
-from .i18n import Gettext, gettext_for, pick_lang
+from .i18n import LANGS, Gettext, gettext_for, pick_lang, user_lang
 from .render import render_template
 
 CSRF_HEADER = "x-csrf-token"
@@ -77,8 +77,15 @@ class Rerender(Exception):
 
 
 def request_lang(request: Request) -> str:
+    """The language of a page before the user is known: ``?lang=``, the cookie, Accept-Language."""
     return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
                      request.headers.get("accept-language"))
+
+
+def asked_lang(request: Request) -> str | None:
+    """The language the user just switched to with the language link (``?lang=vi|en``), if any."""
+    asked = request.query_params.get("lang")
+    return asked if asked in LANGS else None
 
 
 def is_htmx(request: Request) -> bool:
@@ -157,25 +164,33 @@ def _login_redirect(request: Request) -> Response:
 
 
 def _run(request: Request, work: Callable[[Page], Response], form: dict[str, str] | None,
-         pairs: list[tuple[str, str]]) -> Response:
+         pairs: list[tuple[str, str]]) -> tuple[Response, str | None]:
+    """The page's response, and the language the browser's cookie should now hold (None: leave it)."""
     app = request.app
     security, settings = app.state.security, app.state.settings
-    lang = request_lang(request)
+    asked = asked_lang(request)
+    lang, cookie = request_lang(request), asked
     ip = client_ip(request)
     guard: FhirGuard | None = None
+    switched: int | None = None  # the user whose language the link just switched (kept even if the page fails)
     try:
         with write_tx(request) as conn:
             current = signed_in(conn, request)
             if current is None:
-                return _login_redirect(request)
+                return _login_redirect(request), cookie
+            # the account's language, on every browser; the cookie follows it (login page after sign-out)
+            lang = cookie = user_lang(current.user, asked, lang)
+            if asked and asked != current.user.language:
+                switched = current.user.id
+                accounts.set_language(conn, current.user.id, asked)
             if current.user.must_change_password:
                 here = request.url.path
-                return RedirectResponse(f"/auth/password?next={quote(here, safe='')}", status_code=303)
+                return RedirectResponse(f"/auth/password?next={quote(here, safe='')}", status_code=303), cookie
             if request.method not in ("GET", "HEAD"):
                 given = (form or {}).get(csrf.FIELD) or request.headers.get(CSRF_HEADER)
                 if not csrf.matches(current.session.csrf, given):
                     return _error_page(request, lang, 403, gettext_for(lang)(
-                        "The form expired or is invalid; reload the page"))
+                        "The form expired or is invalid; reload the page")), cookie
             principal = for_web_session(conn, current.user, ip=ip, clock=clock(request))
             guard = security.guard(conn, principal)
             conn.info[ACCESS_KEY] = guard
@@ -189,17 +204,22 @@ def _run(request: Request, work: Callable[[Page], Response], form: dict[str, str
                 guard.flush(conn)
             finally:
                 conn.info.pop(ACCESS_KEY, None)
-            return response
+            switched = None  # saved with the page
+            return response, cookie
     except Rerender as signal:
         if signal.cause is not None:
             security.record_failure(guard, request.method.lower(), request.url.path, signal.cause, ip)
         if signal.after is not None:
             with write_tx(request) as conn:
                 signal.after(conn)
-        return signal.response
+        return signal.response, cookie
     except FhirError as exc:
         security.record_failure(guard, request.method.lower(), request.url.path, exc, ip)
-        return _error_page(request, lang, exc.status, fhir_error_message(exc, lang))
+        return _error_page(request, lang, exc.status, fhir_error_message(exc, lang)), cookie
+    finally:
+        if switched is not None and asked is not None:  # the page rolled back; the switch holds all the same
+            with write_tx(request) as conn:
+                accounts.set_language(conn, switched, asked)
 
 
 async def _read_form(request: Request) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -226,8 +246,7 @@ async def run_page(request: Request, work: Callable[[Page], Response], *, with_f
     pairs: list[tuple[str, str]] = []
     if with_form or (with_form is None and request.method not in ("GET", "HEAD")):
         form, pairs = await _read_form(request)
-    response = await run_in_threadpool(_run, request, work, form, pairs)
-    if request.query_params.get("lang") in ("vi", "en"):
-        response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400, httponly=True,
-                            samesite="lax", path="/")
+    response, lang = await run_in_threadpool(_run, request, work, form, pairs)
+    if lang is not None and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
     return response
