@@ -312,3 +312,25 @@ def test_smart_configuration_advertises_working_endpoints(world):
     for name in ("authorization_endpoint", "token_endpoint", "revocation_endpoint"):
         path = urlsplit(conf[name]).path
         assert world.http.post(path, data={}).status_code != 404
+
+
+def test_authorize_sign_in_does_not_confirm_a_password_without_the_code(world):
+    """An app's sign-in page gives the same answer to a wrong password and to the right one without the code."""
+    import pyotp
+
+    user = world.user("bs.tam", ["doctor"], departments=["khoa-noi"], totp=True)
+    app = App(world)
+    start = app.consent_page("launch/patient patient/*.rs", launch="p1")
+    assert start.status_code == 303 and start.headers["location"].startswith("/auth/login?next=%2Foauth%2Fauthorize")
+
+    def attempt(password: str, code: str = ""):  # type: ignore[no-untyped-def]
+        page = app.browser.get(start.headers["location"])
+        return app.browser.post("/auth/login", data={**_hidden(page.text), "username": "bs.tam", "password": password,
+                                                     "totp": code})
+
+    wrong, right = attempt("Sai-Mat-Khau-2026!"), attempt(STRONG)
+    assert wrong.status_code == right.status_code == 401
+    strip = re.compile(r'value="[^"]{20,}"')
+    assert strip.sub("", wrong.text) == strip.sub("", right.text)
+    done = attempt(STRONG, pyotp.TOTP(user.totp_secret).now())
+    assert done.status_code == 303 and done.headers["location"].startswith("/oauth/authorize?")

@@ -138,9 +138,41 @@ def test_totp_is_asked_for_and_checked(secure):
     user = secure.user("qt.minh", ["admin"])
     browser = _browser(secure)
     resp = login(browser, "qt.minh")
-    assert resp.status_code == 401 and "TOTP" in resp.text
+    assert resp.status_code == 401 and "mã xác thực hai lớp không đúng" in resp.text
     assert login(browser, "qt.minh", totp="000000").status_code == 401
     assert login(browser, "qt.minh", totp=pyotp.TOTP(user.totp_secret).now()).status_code == 303
+
+
+def _answer(resp) -> str:  # type: ignore[no-untyped-def]
+    """The page without its per-request CSRF token."""
+    return re.sub(r'value="[^"]{20,}"', "", resp.text)
+
+
+def test_a_missing_or_wrong_code_does_not_confirm_the_password(secure):
+    """For an account with a second factor, the right password without (or with a wrong) code gets exactly the
+    answer of a wrong password, and every such attempt counts toward the lockout."""
+    user = secure.user("qt.lan", ["admin"])
+    browser = _browser(secure)
+    wrong = login(browser, "qt.lan", password="Sai-Mat-Khau-2026!")
+    right = login(browser, "qt.lan")
+    assert (wrong.status_code, right.status_code) == (401, 401)
+    assert _answer(wrong) == _answer(right)
+    browser.cookies.set("benhan_lang", "en")
+    wrong_code = login(browser, "qt.lan", totp="000000")
+    assert wrong_code.status_code == 401 and "Wrong username, password or one-time code" in wrong_code.text
+    with secure.engine.connect() as conn:
+        assert accounts.get_user(conn, "qt.lan").failed_count == 3  # threshold 3: now locked
+    locked = login(browser, "qt.lan", totp=pyotp.TOTP(user.totp_secret).now())
+    assert locked.status_code == 401 and "temporarily locked" in locked.text
+    details = [r[0] for r in _login_failures(secure)]
+    assert details == ["bad-credentials", "totp-required", "totp-invalid", "locked"]  # the reason: audit only
+
+
+def _login_failures(secure) -> list[tuple[str]]:  # type: ignore[no-untyped-def]
+    with secure.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(audit_log.c.detail).where(audit_log.c.action == "login-failed")
+                                               .order_by(audit_log.c.seq))]
+
 
 
 def test_forced_password_change_after_reset(secure):

@@ -36,16 +36,19 @@ class LoginResult:
         return self.reason == "ok"
 
 
-_BAD = ("Tên đăng nhập hoặc mật khẩu không đúng", "Wrong username or password")
+# One answer for every wrong credential: it must not tell whether the account exists, is disabled, has a
+# second factor, or whether the password was right when the one-time code was missing or wrong. The reason
+# itself goes to the audit trail only.
+_BAD = ("Tên đăng nhập, mật khẩu hoặc mã xác thực hai lớp không đúng",
+        "Wrong username, password or one-time code")
 _MESSAGES = {
     "bad-credentials": _BAD,
     "locked": ("Tài khoản tạm khoá do nhập sai nhiều lần, hãy thử lại sau",
                "Account temporarily locked after repeated failures; try again later"),
-    "disabled": _BAD,  # same answer as a wrong password: does not reveal the account state
-    "totp-required": ("Cần mã xác thực hai lớp (TOTP)", "A one-time code (TOTP) is required"),
-    "totp-invalid": ("Mã xác thực hai lớp không đúng", "Wrong one-time code"),
-    "totp-not-enrolled": ("Tài khoản cần đăng ký xác thực hai lớp trước (benhan user totp)",
-                          "This account must enrol a second factor first (benhan user totp)"),
+    "disabled": _BAD,
+    "totp-required": _BAD,
+    "totp-invalid": _BAD,
+    "totp-not-enrolled": _BAD,
 }
 
 
@@ -64,21 +67,25 @@ def authenticate(conn: Connection, settings: Settings, username: str, password: 
         return _result(None, "bad-credentials")
     if user.locked_until > now:
         return _result(user, "locked")
-    if not verify_password(user.password_hash, password):
-        _fail(conn, settings, user, now)
-        return _result(user, "bad-credentials")
-    if user.disabled:
-        return _result(user, "disabled")
+    password_ok = verify_password(user.password_hash, password)
     if user.needs_totp(settings) or user.totp_secret:
-        if not user.totp_secret:
-            return _result(user, "totp-not-enrolled")
-        if not totp_code:
-            return _result(user, "totp-required")
-        step = _totp_step(user.totp_secret, totp_code.strip(), now)
-        if step is None or step <= user.totp_last_step:
+        # Password and code are judged together, and any failure counts once toward the lockout: neither
+        # the answer nor the lock may show that the password alone was right.
+        step = _totp_step(user.totp_secret, totp_code.strip(), now) if user.totp_secret and totp_code else None
+        if not password_ok or step is None or step <= user.totp_last_step:
             _fail(conn, settings, user, now)
-            return _result(user, "totp-invalid")
+            reason = ("bad-credentials" if not password_ok else "totp-not-enrolled" if not user.totp_secret
+                      else "totp-required" if not totp_code else "totp-invalid")
+            return _result(user, reason)
+        if user.disabled:
+            return _result(user, "disabled")
         conn.execute(update(user_account).where(user_account.c.id == user.id).values(totp_last_step=step))
+    else:
+        if not password_ok:
+            _fail(conn, settings, user, now)
+            return _result(user, "bad-credentials")
+        if user.disabled:
+            return _result(user, "disabled")
     values: dict[str, object] = {"failed_count": 0, "locked_until": 0}
     if user.password_hash and needs_rehash(user.password_hash):
         values["password_hash"] = hash_password(password)
