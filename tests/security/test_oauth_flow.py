@@ -261,8 +261,6 @@ def test_scope_narrowing(world):
 def test_clinician_patient_context_comes_from_launch(world):
     app = App(world)
     app.sign_in("bs.an")
-    missing = app.redirected(app.consent_page("launch/patient patient/*.rs"))
-    assert missing["error"] == ["invalid_scope"] and "launch" in missing["error_description"][0]
     outside = app.redirected(app.consent_page("launch/patient patient/*.rs", launch="p2"))
     assert outside["error"] == ["invalid_scope"]
     got = app.authorize("launch/patient patient/*.rs openid fhirUser", launch="p1", nonce="n-42")
@@ -334,3 +332,43 @@ def test_authorize_sign_in_does_not_confirm_a_password_without_the_code(world):
     assert strip.sub("", wrong.text) == strip.sub("", right.text)
     done = attempt(STRONG, pyotp.TOTP(user.totp_secret).now())
     assert done.status_code == 303 and done.headers["location"].startswith("/oauth/authorize?")
+
+
+def test_standalone_launch_patient_picker(world):
+    """Staff without a launch parameter choose the patient in a picker that shows only patients they may see."""
+    put(world.admin, {**patient("p3"), "name": [{"family": "Trần", "given": ["Thị", "Bích"]}],
+                      "identifier": [{"system": "urn:test:ma-bn", "value": "BN-0003"}]})
+    put(world.admin, encounter("e3", "p3", "khoa-noi"))
+    app = App(world)
+    app.sign_in("bs.an")
+    scope = "launch/patient patient/*.rs openid fhirUser"
+    page = app.consent_page(scope)
+    assert page.status_code == 200 and "Chọn người bệnh" in page.text
+    listed = set(re.findall(r'name="picked_patient" value="([^"]+)"', page.text))
+    assert listed == {"p1", "p3"}  # khoa-noi's patients; p2 has no encounter there
+    by_name = app.consent_page(scope, q="tran bich")  # diacritics and case ignored
+    assert set(re.findall(r'name="picked_patient" value="([^"]+)"', by_name.text)) == {"p3"}
+    assert "BN-0003" in by_name.text and 'hx-get="/oauth/authorize"' in by_name.text
+    by_code = app.consent_page(scope, q="BN-0003")
+    assert set(re.findall(r'name="picked_patient" value="([^"]+)"', by_code.text)) == {"p3"}
+    assert "p2" not in re.findall(r'name="picked_patient" value="([^"]+)"', app.consent_page(scope, q="p2").text)
+    searches = [r for r in _audit(world) if r["action"] == "search" and r["username"] == "bs.an"]
+    assert searches and searches[-1]["client_id"] == "so-suc-khoe"  # what the picker showed is audited
+    assert any(r["patients"] == ",p3," for r in searches)
+    # choosing leads to the consent page with the patient, then a token with that patient context
+    consent = app.consent_page(scope, picked_patient="p3")
+    assert consent.status_code == 200 and "Người bệnh: p3" in consent.text
+    got = app.redirected(app.browser.post("/oauth/authorize", data={**_hidden(consent.text), "decision": "allow"}))
+    body = app.exchange(got["code"][0]).json()
+    assert body["patient"] == "p3"
+    api = world.client_for(body["access_token"])
+    assert api.get("Patient/p3").status_code == 200 and api.get("Patient/p1").status_code == 403
+    # a patient the user may not see cannot be picked by hand-editing the form
+    refused = app.redirected(app.consent_page(scope, picked_patient="p2"))
+    assert refused["error"] == ["invalid_scope"]
+    assert "Choose a patient" in app.consent_page(scope, lang="en").text
+    # a role that sees no patients gets no picker
+    auditor = App(world)
+    world.user("kt.binh", ["auditor"])
+    auditor.sign_in("kt.binh")
+    assert auditor.redirected(auditor.consent_page("launch/patient user/*.rs"))["error"] == ["invalid_scope"]

@@ -4,7 +4,8 @@ context and PKCE challenge; stored as a SHA-256 hash).
 
 Granted scopes = requested ∩ the client's registered scopes ∩ what the user's roles allow.
 ``launch/patient`` (and any ``patient/`` scope) needs a patient context: a patient user's own
-Patient, or for staff a ``launch`` parameter naming a Patient the user may see.
+Patient, or for staff a ``launch`` parameter naming a Patient the user may see; without one, staff
+choose a patient in the picker (:class:`PickPatient`), which comes back as ``picked_patient``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class PageError(Exception):
         self.vi, self.en = vi, en
 
 
+class PickPatient(Exception):
+    """Staff asked for a patient context without naming a patient: show the patient picker."""
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorizeRequest:
     client: Client
@@ -52,6 +57,7 @@ class AuthorizeRequest:
     code_challenge: str
     launch: str | None
     nonce: str | None = None
+    picked: str | None = None  # the patient chosen in our picker (standalone launch/patient)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +107,7 @@ def check_request(client: Client, redirect_uri: str, params: dict[str, str], fhi
     if nonce is not None and len(nonce) > 200:
         raise OAuthError("invalid_request", "nonce quá dài", "nonce is too long")
     return AuthorizeRequest(client, redirect_uri, params["state"], params["scope"], challenge,
-                            params.get("launch") or None, nonce)
+                            params.get("launch") or None, nonce, params.get("picked_patient") or None)
 
 
 def role_scopes(scopes: ScopeSet, user: User) -> ScopeSet:
@@ -133,8 +139,17 @@ def decide(conn: Connection, req: AuthorizeRequest, user: User, *, clock: Clock 
                          "None of the requested scopes is allowed for this application and your roles")
     patient = None
     if "launch/patient" in scopes.other or scopes.has_context("patient"):
-        patient = _patient_context(conn, user, req.launch, clock)
+        patient = _patient_context(conn, user, req.launch or req.picked, clock)
     return Grant(scopes, patient)
+
+
+def picker_principal(conn: Connection, user: User, *, client_id: str | None = None, ip: str | None = None,
+                     clock: Clock = system_clock) -> Principal:
+    """The user choosing a patient for an app: reads Patients under the user's own rules (audited as such)."""
+    return Principal("user", parse_scopes("user/Patient.rs"), username=user.username, user_id=user.id,
+                     roles=user.roles, departments=user.departments, practitioner_id=user.practitioner_id,
+                     patient_id=user.patient_id, facility_id=user.facility_id, client_id=client_id,
+                     grants=active_grants(conn, user.id, clock), ip=ip)
 
 
 def _patient_context(conn: Connection, user: User, launch: str | None, clock: Clock) -> str:
@@ -144,18 +159,17 @@ def _patient_context(conn: Connection, user: User, launch: str | None, clock: Cl
             raise OAuthError("invalid_scope", "Người bệnh chỉ được mở hồ sơ của chính mình",
                              "A patient may only open their own record")
         return user.patient_id
+    access = Access(picker_principal(conn, user, clock=clock))
+    if access.effective("Patient", "r") is None:
+        raise OAuthError("invalid_scope", "Vai trò của bạn không được xem hồ sơ người bệnh",
+                         "Your roles may not see patients, so no patient context can be given")
     if not wanted:
-        raise OAuthError("invalid_scope", "launch/patient cần người bệnh: truyền tham số launch=<mã Patient>",
-                         "launch/patient needs a patient: pass launch=<Patient id> (no patient picker yet)")
-    principal = Principal("user", parse_scopes("user/Patient.r"), username=user.username, user_id=user.id,
-                          roles=user.roles, departments=user.departments, practitioner_id=user.practitioner_id,
-                          patient_id=user.patient_id, facility_id=user.facility_id,
-                          grants=active_grants(conn, user.id, clock))
+        raise PickPatient()
     r = s.resource
     pk = conn.execute(select(r.c.pk).where(r.c.type == "Patient", r.c.id == wanted, r.c.deleted.is_(False))).scalar()
-    if pk is None or not Access(principal).visible(conn, "Patient", int(pk), "r"):
-        raise OAuthError("invalid_scope", "Bạn không có quyền truy cập người bệnh trong tham số launch",
-                         "You may not access the patient named by the launch parameter")
+    if pk is None or not access.visible(conn, "Patient", int(pk), "r"):
+        raise OAuthError("invalid_scope", "Bạn không có quyền truy cập người bệnh đã chọn",
+                         "You may not access the chosen patient")
     return wanted
 
 

@@ -13,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import audit, csrf
+from .access import Access
+from .guard import FhirGuard
 from .headers import HEADERS
-from .oauth import PageError, check_client, check_request, create_code, decide, describe
+from .oauth import PageError, PickPatient, check_client, check_request, create_code, decide, describe, picker_principal
 from .oauth_errors import OAuthError
 from .oauth_tokens import GRANTS, Endpoint, revoke
 from .routes import _issuer
@@ -25,7 +27,7 @@ from .web_render import render, request_lang
 router = APIRouter(tags=["auth"])
 
 AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "aud", "code_challenge",
-                    "code_challenge_method", "launch", "nonce")
+                    "code_challenge_method", "launch", "nonce", "picked_patient")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -81,6 +83,8 @@ def _authorize(request: Request, params: dict[str, str], decision: str | None, f
             return RedirectResponse(f"/auth/password?{urlencode({'next': here})}", status_code=303)
         try:
             grant = decide(conn, req, current.user, clock=clock(request))
+        except PickPatient:
+            return _picker(conn, request, client.client_id, client.name, params, current.user)
         except OAuthError as exc:
             audit.append(conn, [user_entry("oauth-authorize", 400, current.user, request, client_id=client.client_id,
                                            detail=f"{exc.error}: {exc.en}")])
@@ -105,6 +109,20 @@ def _authorize(request: Request, params: dict[str, str], decision: str | None, f
         audit.append(conn, [user_entry("oauth-authorize", 200, current.user, request, client_id=client.client_id,
                                        entity=f"client/{client.client_id}", detail=f"scope={grant.scope}")])
         return _redirect(redirect_uri, code=code, state=state)
+
+
+def _picker(conn: Any, request: Request, client_id: str, app_name: str, params: dict[str, str], user: Any
+            ) -> Response:
+    """The patient picker (standalone ``launch/patient`` by staff): the patients this user may see."""
+    from .patient_picker import find_patients
+
+    query = (request.query_params.get("q") or "").strip()[:100]
+    guard = FhirGuard(conn, Access(picker_principal(conn, user, client_id=client_id, ip=client_ip(request),
+                                                    clock=clock(request))))
+    patients = find_patients(conn, guard, query, base_url=fhir_base(request))
+    guard.flush(conn)  # what the picker showed is audited like any search
+    return render(request, "picker.html", app_name=app_name, query=query, patients=patients, user=user,
+                  params=sorted((k, v) for k, v in params.items() if k != "picked_patient"))
 
 
 def _consent_csp(redirect_uri: str) -> str:
