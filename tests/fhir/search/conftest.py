@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 
 from benhan.fhir.repository import Repository
 from benhan.fhir.search import search
+from tests.conftest import BACKENDS, fresh_database, template_fixtures
 
 BASE = "http://benhan.test/fhir"
 CCCD = "http://fhir.ehealth.gov.vn/core/sid/national_id"
@@ -92,3 +94,33 @@ def vn(engine: Engine) -> Iterator[Engine]:
     """The four Vietnamese sample patients."""
     store(engine, *VN_PATIENTS)
     yield engine
+
+
+def _load_terminology(url: str) -> None:
+    from benhan.db.engine import make_engine
+    from benhan.terminology.catalogs import shipped
+    from benhan.terminology.loader import load_catalogs
+
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                load_catalogs(conn, shipped(["icd10", "gender"]))
+    finally:
+        eng.dispose()
+
+
+sqlite_icdsearch_template, pg_icdsearch_template = template_fixtures("icdsearch", _load_terminology)
+
+
+@pytest.fixture(params=BACKENDS)
+def term_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh database with the ICD-10 (QĐ 4469) and administrative-gender catalogs loaded."""
+    from benhan.db.engine import make_engine
+
+    with fresh_database(request, tmp_path, sqlite_template="sqlite_icdsearch_template",
+                        pg_template="pg_icdsearch_template", prefix="icds") as url:
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()

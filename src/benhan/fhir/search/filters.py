@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, not_, or_, true
 from benhan.db import schema as s
 
 from ..definitions import is_resource_type
-from . import chain, datetimes, numbers, refs, strings, tokens, uris
+from . import chain, datetimes, numbers, refs, strings, terminology, tokens, uris
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import UNSUPPORTED_PARAMS, Name, split_escaped, unescape
 from .registry import components, lookup
@@ -110,8 +110,11 @@ def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw
         unsupported_param(ctx, raw)  # "special" parameters (near, _text...) have no index
         return None
     negate = False
-    if kind == "token" and modifier in tokens.UNSUPPORTED:
-        raise bad_modifier(raw, modifier or "")
+    if kind == "token" and modifier in terminology.MODIFIERS:
+        t = _table(ctx, kind)
+        conds = [terminology.condition(ctx, t, v, modifier or "", raw) for v in values]
+        found = _rows(ctx, t, *_base(ctx, t, sp.code), any_of(conds))
+        return not_(found) if modifier == "not-in" else found
     allowed = {"string": strings.MODIFIERS, "token": tokens.MODIFIERS, "uri": uris.MODIFIERS}.get(kind, frozenset())
     if modifier is not None and modifier not in allowed:
         raise bad_modifier(raw, modifier)

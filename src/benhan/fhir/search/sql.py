@@ -100,10 +100,11 @@ class Context:
     depth: int = 0
     aliases: list[int] = field(default_factory=lambda: [0])
     access: Any = None  # the caller's access filter: chained and reverse-chained rows must be visible too
+    conn: Any = None  # the search's connection: terminology modifiers look up value sets and code systems
 
     def nested(self, res: FromClause, rtype: str | None) -> Context:
         return Context(res, rtype, self.dialect, self.base_url, self.now, self.strict, self.warnings,
-                       self.depth + 1, self.aliases, self.access)
+                       self.depth + 1, self.aliases, self.access, self.conn)
 
     def visible(self, res: FromClause, rtype: str) -> list[Any]:
         """Conditions keeping only the rows of ``res`` (of ``rtype``) that the caller may see."""

@@ -16,8 +16,7 @@ from .query import split_escaped, unescape
 from .sql import Context, starts_with
 
 MODIFIERS = frozenset({"not", "text", "of-type"})
-#: Terminology-aware modifiers need a terminology server (ValueSet expansion, subsumption).
-UNSUPPORTED = frozenset({"in", "not-in", "below", "above"})
+# The terminology-aware modifiers (:in, :not-in, :below, :above) are in terminology.py.
 
 
 def _no_system(t: Any) -> ColumnElement[bool]:
