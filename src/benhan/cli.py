@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply schema migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_cmd_db_upgrade)
+    from benhan.security.db_roles import register_cli
+
+    register_cli(db_sub)
 
     from benhan.security.cli import register
 
