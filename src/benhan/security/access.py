@@ -51,6 +51,9 @@ class Access:
         self.principal = principal
         self.policy = policy or load_policy()
         self.rules: dict[str, TypeRule] = self.policy.rules_for(principal.roles) if principal.kind == "user" else {}
+        # Row conditions by (table, type class, rule): one request runs many searches with the same rule,
+        # and building the SQL expressions costs more than running them.
+        self._conditions: dict[tuple[Any, str, Effective], list[ColumnElement[bool]]] = {}
 
     # -------------------------------------------------------------- type level
 
@@ -143,6 +146,13 @@ class Access:
         return bool(self._row_conditions(s.resource, rtype, eff))
 
     def _row_conditions(self, r: Any, rtype: str, eff: Effective) -> list[ColumnElement[bool]]:
+        kind = "Patient" if rtype == "Patient" else "compartment" if in_patient_compartment(rtype) else "other"
+        key = (r, kind, eff)
+        if key not in self._conditions:
+            self._conditions[key] = self._build_row_conditions(r, rtype, eff)
+        return self._conditions[key]
+
+    def _build_row_conditions(self, r: Any, rtype: str, eff: Effective) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if in_patient_compartment(rtype):
             if eff.patients == "none":
