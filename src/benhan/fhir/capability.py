@@ -65,7 +65,7 @@ def _statement() -> dict[str, Any]:
         "software": {"name": "Bệnh Án", "version": __version__},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
-        "patchFormat": ["application/json-patch+json"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json"],  # JSON Patch, FHIRPath Patch
         "rest": [{
             "mode": "server",
             "resource": resources,

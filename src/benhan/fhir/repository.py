@@ -229,16 +229,22 @@ class Repository:
         return self._write(rtype, rid, resource, previous=self.current(rtype, rid), method="PUT")
 
     def patch(self, rtype: str, rid: str, operations: Any, *, if_match: str | None = None) -> WriteResult:
-        """JSON Patch (RFC 6902) of the current version; the result is validated like any update."""
+        """JSON Patch (RFC 6902) or FHIRPath Patch (a ``Parameters`` body, ``fhirpath_patch.py``) of the current
+        version; the result is validated like any update."""
+        from . import fhirpath_patch
+
         previous = self.read(rtype, rid)
         self._check_if_match(previous, if_match)
-        if not isinstance(operations, list):
+        if fhirpath_patch.is_fhirpath_patch(operations):
+            patched = fhirpath_patch.apply(previous.resource(), operations)
+        elif not isinstance(operations, list):
             raise invalid("JSON Patch phải là một mảng thao tác", "A JSON Patch must be an array of operations")
-        try:
-            patched = jsonpatch.JsonPatch(operations).apply(previous.resource())
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
-            raise FhirError.one(422, "processing", f"Không áp dụng được JSON Patch: {exc}",
-                                f"JSON Patch could not be applied: {exc}") from exc
+        else:
+            try:
+                patched = jsonpatch.JsonPatch(operations).apply(previous.resource())
+            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+                raise FhirError.one(422, "processing", f"Không áp dụng được JSON Patch: {exc}",
+                                    f"JSON Patch could not be applied: {exc}") from exc
         if not isinstance(patched, dict) or patched.get("resourceType") != rtype or patched.get("id") != rid:
             raise FhirError.one(422, "processing", "Patch không được đổi resourceType hoặc id",
                                 "A patch may not change resourceType or id")
