@@ -14,6 +14,17 @@ class Flag(IntFlag):
     MALE_ONLY = 4  # bệnh chỉ có ở giới nam (A4.2)
     DAGGER = 8  # mã dấu † (etiology)
     ASTERISK = 16  # mã dấu * (manifestation; never the main diagnosis)
+    # Valid only in an age range (QĐ 4469 Phụ lục A3.x; the ranges ship in data/icd10-*-rules.json).
+    AGE_A3_1 = 32  # bệnh trẻ sơ sinh, 0 - 365 ngày
+    AGE_A3_2 = 64  # bệnh trẻ nhỏ, 0 ngày - 2 tuổi
+    AGE_A3_3 = 128  # bệnh ở trẻ lớn, 0 ngày - 10 tuổi
+    AGE_A3_4 = 256  # bệnh ở thanh thiếu niên, 0 ngày - 19 tuổi
+    AGE_A3_5 = 512  # "bệnh ở trẻ mới đẻ", trên 27 ngày tuổi
+    AGE_A3_6 = 1024  # bệnh trẻ em, 1 tuổi trở lên
+    AGE_A3_7 = 2048  # bệnh của tuổi dậy thì, 8 - 19 tuổi
+    AGE_A3_8 = 4096  # bệnh sản phụ khoa, 9 - 60 tuổi
+    AGE_A3_9 = 8192  # bệnh của người trưởng thành, trên 15 tuổi
+    AGE_A3_10 = 16384  # bệnh người lớn, trên 30 tuổi
 
 
 FLAG_PROPERTIES: dict[Flag, str] = {
@@ -22,6 +33,16 @@ FLAG_PROPERTIES: dict[Flag, str] = {
     Flag.MALE_ONLY: "male-only",
     Flag.DAGGER: "dagger",
     Flag.ASTERISK: "asterisk",
+    Flag.AGE_A3_1: "age-0-365-days",
+    Flag.AGE_A3_2: "age-0-days-2-years",
+    Flag.AGE_A3_3: "age-0-days-10-years",
+    Flag.AGE_A3_4: "age-0-days-19-years",
+    Flag.AGE_A3_5: "age-over-27-days",
+    Flag.AGE_A3_6: "age-1-year-and-over",
+    Flag.AGE_A3_7: "age-8-19-years",
+    Flag.AGE_A3_8: "age-9-60-years",
+    Flag.AGE_A3_9: "age-over-15-years",
+    Flag.AGE_A3_10: "age-over-30-years",
 }
 
 
