@@ -4,18 +4,19 @@ Paged like a search (offset inside a pk snapshot, patient first, then by pk). Ea
 resources its entries reference that are outside the compartment (Practitioner, Organization,
 Location, Medication...) as ``include`` entries: one statement for the page, one for the
 references, one count. ``_since`` keeps resources updated at or after an instant, ``_type`` limits
-the types returned; ``start``/``end`` (care dates) are reported as not supported.
+the types returned; ``start``/``end`` keep resources whose *care* date (not record date) overlaps the
+range (:data:`CARE_DATES`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select, union_all
 
 from benhan.db import schema as s
 
-from ..dates import date_range
+from ..dates import MAX_TIME, MIN_TIME, date_range
 from ..errors import FhirError, Issue, not_found
 from . import includes as inc
 from .bundle import entries, searchset
@@ -26,7 +27,32 @@ from .refs import is_local
 from .shaping import parse_shape
 
 _KNOWN = frozenset({"_since", "_type", "_count", "_offset", "_snapshot", "_format", "_pretty", "_summary",
-                    "_elements"})
+                    "_elements", "start", "end"})
+
+#: The date search parameters that say when the care a resource records took place, per compartment type
+#: (R4 ``$everything``: "the date range relates to care dates, not record currency dates"). Types not listed
+#: (Patient, RelatedPerson, Coverage, Provenance, AuditEvent...) have no care date and are never dropped by
+#: ``start``/``end``; a listed resource is kept when one of these dates overlaps the range.
+CARE_DATES: dict[str, tuple[str, ...]] = {
+    "AdverseEvent": ("date",), "AllergyIntolerance": ("onset", "date"), "Appointment": ("date",),
+    "CarePlan": ("date",), "CareTeam": ("date",), "ChargeItem": ("occurrence",), "Claim": ("created",),
+    "ClaimResponse": ("created",), "ClinicalImpression": ("date",), "Communication": ("sent", "received"),
+    "CommunicationRequest": ("occurrence", "authored"), "Composition": ("date",),
+    "Condition": ("onset-date", "recorded-date"), "Consent": ("date",), "CoverageEligibilityRequest": ("created",),
+    "CoverageEligibilityResponse": ("created",), "DetectedIssue": ("identified",),
+    "DeviceRequest": ("event-date", "authored-on"), "DiagnosticReport": ("date",), "DocumentManifest": ("created",),
+    "DocumentReference": ("period", "date"), "Encounter": ("date",), "EpisodeOfCare": ("date",),
+    "ExplanationOfBenefit": ("created",), "FamilyMemberHistory": ("date",), "Flag": ("date",),
+    "Goal": ("start-date", "target-date"), "ImagingStudy": ("started",), "Immunization": ("date",),
+    "ImmunizationEvaluation": ("date",), "ImmunizationRecommendation": ("date",), "Invoice": ("date",),
+    "List": ("date",), "MeasureReport": ("period", "date"), "Media": ("created",),
+    "MedicationAdministration": ("effective-time",), "MedicationDispense": ("whenhandedover", "whenprepared"),
+    "MedicationRequest": ("authoredon",), "MedicationStatement": ("effective",), "NutritionOrder": ("datetime",),
+    "Observation": ("date",), "Procedure": ("date",), "QuestionnaireResponse": ("authored",),
+    "RequestGroup": ("authored",), "RiskAssessment": ("date",), "ServiceRequest": ("occurrence", "authored"),
+    "Specimen": ("collected",), "SupplyRequest": ("date",), "Task": ("period", "authored-on"),
+    "VisionPrescription": ("datewritten",),
+}
 
 
 def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]], *, base_url: str,
@@ -55,6 +81,9 @@ def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]],
                 raise bad_value("_since", value, "không phải thời điểm FHIR", "not a FHIR instant") from exc
     if types is not None:
         filters.append(r.c.type.in_(types))
+    care = _care_range(params)
+    if care is not None:
+        filters.append(_in_care_range(patient_id, *care))
 
     members = select(c.c.res_pk).where(c.c.comp_type == "Patient", c.c.comp_id == patient_id)
     where = [r.c.pk.in_(union_all(members, select(literal(patient_pk)))), r.c.deleted.is_(False), *filters]
@@ -80,6 +109,37 @@ def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]],
     url = f"{base_url}/Patient/{patient_id}/$everything"
     return searchset(total=total, links=links(url, params, page, has_next=has_next, snapshot=snapshot),
                      entry=entry, warnings=warnings)
+
+
+def _care_range(params: list[tuple[str, str]]) -> tuple[int, int] | None:
+    """``start``/``end`` as one inclusive range in µs (an open side is unbounded), or None if neither is given."""
+    low, high, given = MIN_TIME, MAX_TIME, False
+    for name, value in params:
+        if name not in ("start", "end"):
+            continue
+        try:
+            lo, hi = date_range(value)
+        except ValueError as exc:
+            raise bad_value(name, value, "không phải ngày FHIR", "not a FHIR date") from exc
+        if name == "start":
+            low = max(low, lo)
+        else:
+            high = min(high, hi)
+        given = True
+    return (low, high) if given else None
+
+
+def _in_care_range(patient_id: str, low: int, high: int) -> ColumnElement[bool]:
+    """The resource has no care date by type, or one of its care dates overlaps ``[low, high]``.
+
+    The dated resources are found from the patient's compartment rows (one index range per type), so the
+    cost follows the size of the record, not of the database.
+    """
+    r, d, c = s.resource, s.idx_date, s.compartment
+    pairs = or_(*(and_(d.c.res_type == rtype, d.c.param.in_(codes)) for rtype, codes in CARE_DATES.items()))
+    dated = (select(d.c.res_pk).select_from(d.join(c, c.c.res_pk == d.c.res_pk))
+             .where(c.c.comp_type == "Patient", c.c.comp_id == patient_id, pairs, d.c.high >= low, d.c.low <= high))
+    return or_(r.c.type.not_in(list(CARE_DATES)), r.c.pk.in_(dated))
 
 
 def _referenced(conn: Connection, rows: list[inc.Row], patient_id: str, patient_pk: int, filters: list[Any],
