@@ -231,3 +231,28 @@ def test_field_errors_follow_the_language_of_the_user(web):
     resp = post(b, f"/visit/{enc['id']}/vitals", {"systolic": "90", "diastolic": "120"})
     assert resp.status_code == 422 and "Not saved: check the fields marked in red" in resp.text
     assert field_error(resp.text, "diastolic") == "Diastolic pressure must be lower than systolic"
+
+
+def test_which_cards_a_user_may_edit_comes_from_the_policy_not_from_role_names(web, monkeypatch):
+    from importlib import resources
+
+    from benhan.security import access, policy
+
+    shipped = resources.files("benhan.security").joinpath("policy.toml").read_text("utf-8")
+    nurse_line = 'grants = { clinical = "rs", nursing = "crus", administrative = "rus", directory = "rs" }'
+    doctor_line = ('grants = { clinical = "cruds", administrative = "rus", billing = "rs", directory = "rs", '
+                   'Appointment = "crus" }')
+    assert nurse_line in shipped and doctor_line in shipped
+    changed = shipped.replace(nurse_line, nurse_line.replace(
+        "directory", 'Condition = "crus", Composition = "crus", directory'))
+    changed = changed.replace(doctor_line, doctor_line.replace("Appointment", 'Observation = "rs", Appointment'))
+    monkeypatch.setattr(access, "load_policy", lambda: policy.parse_policy(changed))
+    nurse, doctor = web.browser("dieuduong"), web.browser("bacsi")
+    enc = queue_visit(web, doctor)
+    url = f"/visit/{enc['id']}"
+    html = nurse.get(url).text
+    assert f'action="{url}/diagnoses"' in html and f'action="{url}/note"' in html
+    assert post(nurse, f"{url}/diagnoses", {"main_code": "J18.9"}).status_code == 303
+    html = doctor.get(url).text
+    assert f'action="{url}/vitals"' not in html and f'action="{url}/note"' in html
+    assert post(doctor, f"{url}/vitals", {"pulse": "76"}).status_code == 403

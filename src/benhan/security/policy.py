@@ -2,6 +2,8 @@
 
 :func:`load_policy` parses and checks the file once; :meth:`Policy.rules_for` combines several
 roles into one :class:`TypeRule` per resource type (the most permissive role wins for each type).
+Inside one role's grants, a type reached through several groups gets the union of their letters and a
+type named directly gets exactly its own letters (so a role can narrow one type of a group).
 """
 
 from __future__ import annotations
@@ -101,6 +103,23 @@ def _expand(groups: dict[str, list[str]], key: str) -> list[str]:
     return [key]
 
 
+def _grants(role: str, groups: dict[str, list[str]], spec: dict[str, str]) -> dict[str, frozenset[str]]:
+    """One role's grants per type: groups add up; a type named directly overrides its groups."""
+    grants: dict[str, frozenset[str]] = {}
+    direct: dict[str, frozenset[str]] = {}
+    for key, letters in spec.items():
+        if not set(letters) <= INTERACTIONS:
+            raise ValueError(f"policy: role {role!r} grants unknown interactions {letters!r}")
+        if key in groups or key == "*":
+            for t in _expand(groups, key):
+                grants[t] = grants.get(t, frozenset()) | frozenset(letters)
+        else:
+            (t,) = _expand(groups, key)
+            direct[t] = frozenset(letters)
+    grants.update(direct)
+    return grants
+
+
 def parse_policy(text: str) -> Policy:
     """Parse and check a policy document (raises ``ValueError`` on any mistake)."""
     data = tomllib.loads(text)
@@ -111,12 +130,7 @@ def parse_policy(text: str) -> Policy:
                 raise ValueError(f"policy: group {name!r} names unknown resource type {t!r}")
     roles: dict[str, Role] = {}
     for code, spec in data.get("roles", {}).items():
-        grants: dict[str, frozenset[str]] = {}
-        for key, letters in spec.get("grants", {}).items():
-            if not set(letters) <= INTERACTIONS:
-                raise ValueError(f"policy: role {code!r} grants unknown interactions {letters!r}")
-            for t in _expand(groups, key):
-                grants[t] = grants.get(t, frozenset()) | frozenset(letters)
+        grants = _grants(code, groups, spec.get("grants", {}))
         patients = spec.get("patients", "none")
         sensitive = spec.get("sensitive", "none")
         relationship = frozenset(spec.get("relationship", []))

@@ -23,26 +23,29 @@ from benhan.security import audit, signing_keys
 from benhan.security.login import record_reauth_failure
 from benhan.security.web_common import clock, user_entry
 
+from .permissions import Needs, allows
 from .scope import N_, Page, Rerender, run_page
 from .visit import VisitHeader, load_visit
 
 router = APIRouter(include_in_schema=False)
 
-READERS = ("doctor", "head-of-department", "nurse")
-SIGNERS = ("doctor", "head-of-department")
+# What the page reads, and what concluding and signing write (clinical/conclusion.py, signing.py); the
+# access policy (security/policy.toml) decides who may: doctors conclude and sign, nurses read.
+READS: Needs = {"Encounter": "r", "Composition": "rs", "Provenance": "rs"}
+SIGN_WRITES: Needs = {"Encounter": "u", "Composition": "cu", "Appointment": "c", "Provenance": "c"}
 OUTCOME_LABELS = {"home": N_("Home with prescription / advice"), "admit": N_("Admit to inpatient care"),
                   "transfer": N_("Transfer to another hospital")}
 
 
 def visit_of(page: Page, encounter_id: str) -> VisitHeader:
-    if not page.has_role(*READERS):
+    if not allows(page, READS):
         raise FhirError.one(403, "forbidden", "Chỉ bác sĩ, điều dưỡng xem được kết luận khám",
                             "Only doctors and nurses can see the conclusion of a visit")
     return load_visit(page, encounter_id)
 
 
 def _may_sign(page: Page) -> None:
-    if not page.has_role(*SIGNERS):
+    if not allows(page, SIGN_WRITES):
         raise FhirError.one(403, "forbidden", "Chỉ bác sĩ được kết thúc và ký hồ sơ",
                             "Only doctors can conclude and sign a record")
 
@@ -97,7 +100,7 @@ def _render(page: Page, visit: VisitHeader, *, status: int = 200, errors: dict[s
             form: dict[str, str] | None = None) -> Response:
     return page.render("conclusion/conclusion.html", status=status, visit=visit, tab="conclusion",
                        errors=errors or {}, form=form or {}, outcomes=OUTCOME_LABELS,
-                       can_sign=page.has_role(*SIGNERS), today=page.now.date().isoformat(),
+                       can_sign=allows(page, SIGN_WRITES), today=page.now.date().isoformat(),
                        summary=_summary(visit, page) if visit.status == "finished" or visit.signed else None,
                        signatures=_signatures(page, visit.encounter_id) if visit.signed else [])
 

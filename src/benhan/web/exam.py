@@ -5,7 +5,9 @@ Four cards, each a form that saves on its own: with HTMX the card answers with i
 again with the field in error (422). The services of :mod:`benhan.clinical` check the form before they
 write; what they refuse comes back as bilingual field errors and the transaction is rolled back
 (:class:`~benhan.web.scope.Rerender`). A visit that is finished, cancelled or signed shows read-only
-content and refuses every POST. Only clinical staff (doctor, nurse, head of department) may open it.
+content and refuses every POST. Who may open the tab and which cards show a form come from the access
+policy (``security/policy.toml``, through :mod:`benhan.web.permissions`), not from role names: a nurse
+records vitals and allergies, the record text and diagnoses are the doctor's.
 
 HTMX does not swap 4xx answers by default (``htmx-config`` has no ``responseHandling`` for 422), so a
 refused HTMX save answers 200 with the card in error and the header ``X-Form-Invalid: 1``.
@@ -27,15 +29,20 @@ from benhan.fhir.errors import FhirError
 from benhan.terminology import concepts, expand, systems
 from benhan.terminology.model import Flag
 
-from .scope import CLINICAL, Page, Rerender, run_page
+from .permissions import Needs, allows
+from .scope import Page, Rerender, run_page
 from .visit import VisitHeader, load_visit
 
 router = APIRouter(include_in_schema=False)
 
 CARDS = ("vitals", "note", "diagnoses", "allergies")
-# Who records what: the record text and the diagnoses are the doctor's; nurses also take vitals and allergies.
-WRITERS = {"vitals": CLINICAL, "allergies": CLINICAL, "note": frozenset({"doctor", "head-of-department"}),
-           "diagnoses": frozenset({"doctor", "head-of-department"})}
+# What the tab reads, and what each card writes (services of benhan.clinical; saving the diagnoses also
+# rewrites the record's diagnosis section): the policy decides who may.
+READS: Needs = {"Encounter": "r", "Observation": "rs", "Composition": "rs", "Condition": "rs",
+                "AllergyIntolerance": "rs"}
+WRITES: dict[str, Needs] = {"vitals": {"Observation": "c"}, "note": {"Composition": "cu"},
+                            "diagnoses": {"Condition": "cu", "Encounter": "u", "Composition": "cu"},
+                            "allergies": {"AllergyIntolerance": "c"}}
 MIN_SECONDARY_ROWS = 3
 _SUGGEST_FIELD = re.compile(r"main_code|secondary_code_([1-9][0-9]?)")
 SUGGESTIONS = 15
@@ -51,13 +58,16 @@ def _forbidden() -> FhirError:
 
 
 def _can(page: Page, visit: VisitHeader) -> dict[str, bool]:
-    """Which cards show a form: the visit is open and the user's role records that part."""
-    return {card: visit.editable and page.has_role(*roles) for card, roles in WRITERS.items()}
+    """Which cards show a form: the visit is open and the policy lets the user write that part."""
+    return {card: visit.editable and allows(page, needs) for card, needs in WRITES.items()}
 
 
 def _open(page: Page, encounter_id: str, *, write: str | None = None) -> VisitHeader:
-    if not page.has_role(*CLINICAL) or (write and not page.has_role(*WRITERS[write])):
+    if not allows(page, READS):
         raise _forbidden()
+    if write and not allows(page, WRITES[write]):
+        raise FhirError.one(403, "forbidden", "Vai trò của bạn không được ghi phần này của phiếu khám",
+                            "Your role may not record this part of the exam")
     visit = _visit(page, encounter_id)
     if (visit.encounter.get("class") or {}).get("code") not in ("AMB", None):
         raise FhirError.one(400, "not-supported", "Đây không phải lượt khám ngoại trú",

@@ -4,8 +4,10 @@ Orders: type-ahead over the service catalog, add, cancel, and the list with what
 (``benhan.clinical.orders``). Prescription: type-ahead over the drug catalog, one drug at a time
 (dose, times per day, days, route, instructions, quantity computed unless typed), the checks shown
 before the doctor confirms, remove while draft, issue with the advice (lời dặn), and a print-friendly
-view (``/visit/{id}/prescription/view``) (``benhan.clinical.prescribing``). Doctors write; nurses
-read; the pages are read-only once the visit is not editable (finished, cancelled or signed).
+view (``/visit/{id}/prescription/view``) (``benhan.clinical.prescribing``). Who reads and who writes
+comes from the access policy (``security/policy.toml``, :mod:`benhan.web.permissions`): doctors order and
+prescribe, nurses read; the pages are read-only once the visit is not editable (finished, cancelled or
+signed).
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from benhan.clinical.orders import FieldError
 from benhan.fhir.errors import FhirError
 from benhan.vn.names import format_name
 
+from .permissions import Needs, allows
 from .scope import N_, Page, Rerender, run_page
 from .visit import VisitHeader, load_visit
 
 router = APIRouter(include_in_schema=False)
 
-READERS = ("doctor", "head-of-department", "nurse")
-PRESCRIBERS = ("doctor", "head-of-department")
+# What the pages read, and what ordering / prescribing write (a confirmed override is a DetectedIssue).
+READS: Needs = {"Encounter": "r", "ServiceRequest": "rs", "MedicationRequest": "rs"}
+ORDER_WRITES: Needs = {"ServiceRequest": "cu"}
+RX_WRITES: Needs = {"MedicationRequest": "cu", "DetectedIssue": "c"}
 ORDER_STATUS = {"pending": N_("Pending"), "resulted": N_("Result available"), "cancelled": N_("Order cancelled"),
                 "completed": N_("Completed")}
 CATEGORY_LABELS = {"lab": N_("Laboratory"), "imaging": N_("Imaging"), "functional": N_("Functional test")}
@@ -37,14 +42,14 @@ RX_KINDS = {"C": N_("ordinary drugs"), "H": N_("psychotropic / precursor drugs")
 
 
 def _visit(page: Page, encounter_id: str) -> VisitHeader:
-    if not page.has_role(*READERS):
+    if not allows(page, READS):
         raise FhirError.one(403, "forbidden", "Chỉ bác sĩ, điều dưỡng xem được chỉ định và đơn thuốc",
                             "Only doctors and nurses can see orders and prescriptions")
     return load_visit(page, encounter_id)
 
 
-def _may_write(page: Page, visit: VisitHeader) -> None:
-    if not page.has_role(*PRESCRIBERS):
+def _may_write(page: Page, visit: VisitHeader, writes: Needs) -> None:
+    if not allows(page, writes):
         raise FhirError.one(403, "forbidden", "Chỉ bác sĩ được chỉ định và kê đơn",
                             "Only doctors can order and prescribe")
     if not visit.editable:
@@ -61,9 +66,9 @@ def _query(request: Request) -> str:
     return (params.get("q") or params.get("service_q") or params.get("drug_q") or "").strip()[:100]
 
 
-def _common(page: Page) -> dict[str, Any]:
+def _common(page: Page, writes: Needs) -> dict[str, Any]:
     return {"order_status": ORDER_STATUS, "category_labels": CATEGORY_LABELS, "route_labels": ROUTE_LABELS,
-            "rx_kinds": RX_KINDS, "can_write": page.has_role(*PRESCRIBERS)}
+            "rx_kinds": RX_KINDS, "can_write": allows(page, writes)}
 
 
 # ------------------------------------------------------------------------------------------ orders
@@ -72,7 +77,7 @@ def _orders_page(page: Page, visit: VisitHeader, *, status: int = 200, errors: d
                  form: dict[str, str] | None = None) -> Response:
     orders = ordering.visit_orders(page.repo, visit.encounter_id)
     return page.render("orders/orders.html", status=status, visit=visit, tab="orders", orders=orders,
-                       errors=errors or {}, form=form or {}, **_common(page))
+                       errors=errors or {}, form=form or {}, **_common(page, ORDER_WRITES))
 
 
 @router.get("/visit/{encounter_id}/orders")
@@ -86,7 +91,7 @@ async def service_suggestions(request: Request, encounter_id: str) -> Response:
         _visit(page, encounter_id)
         q = _query(request)
         return page.render("orders/_service_options.html", options=ordering.search_services(page.conn, q), query=q,
-                           **_common(page))
+                           **_common(page, ORDER_WRITES))
 
     return await run_page(request, work)
 
@@ -95,7 +100,7 @@ async def service_suggestions(request: Request, encounter_id: str) -> Response:
 async def orders_post(request: Request, encounter_id: str) -> Response:
     def work(page: Page) -> Response:
         visit = _visit(page, encounter_id)
-        _may_write(page, visit)
+        _may_write(page, visit, ORDER_WRITES)
         action = page.form.get("action", "add")
         try:
             if action == "cancel":
@@ -124,7 +129,7 @@ def _rx_page(page: Page, visit: VisitHeader, *, status: int = 200, errors: dict[
         form["advice"] = current.advice
     return page.render("orders/prescription.html", status=status, visit=visit, tab="prescription", rx=current,
                        errors=errors or {}, form=form, warnings=warnings or [], preview=preview,
-                       routes=prescribing.ROUTES, quantity_text=prescribing.quantity_text, **_common(page))
+                       routes=prescribing.ROUTES, quantity_text=prescribing.quantity_text, **_common(page, RX_WRITES))
 
 
 @router.get("/visit/{encounter_id}/prescription")
@@ -138,7 +143,7 @@ async def drug_suggestions(request: Request, encounter_id: str) -> Response:
         _visit(page, encounter_id)
         q = _query(request)
         return page.render("orders/_drug_options.html", options=prescribing.search_drugs(page.conn, q), query=q,
-                           **_common(page))
+                           **_common(page, RX_WRITES))
 
     return await run_page(request, work)
 
@@ -163,7 +168,7 @@ async def dosage_preview(request: Request, encounter_id: str) -> Response:
 async def prescription_post(request: Request, encounter_id: str) -> Response:
     def work(page: Page) -> Response:
         visit = _visit(page, encounter_id)
-        _may_write(page, visit)
+        _may_write(page, visit, RX_WRITES)
         action = page.form.get("action", "add")
         line = None
         try:
@@ -208,6 +213,6 @@ async def prescription_view(request: Request, encounter_id: str) -> Response:
             names = page.repo.read("Practitioner", requester.split("/", 1)[1]).resource().get("name") or [{}]
             prescriber = format_name(names[0]) if names[0] else None
         return page.render("orders/prescription_view.html", visit=visit, rx=current, diagnoses=diagnoses,
-                           prescriber=prescriber, **_common(page))
+                           prescriber=prescriber, **_common(page, RX_WRITES))
 
     return await run_page(request, work)
