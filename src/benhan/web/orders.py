@@ -12,9 +12,11 @@ signed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy import Connection
 from starlette.responses import RedirectResponse, Response
 
 from benhan.clinical import orders as ordering
@@ -85,15 +87,21 @@ async def orders_page(request: Request, encounter_id: str) -> Response:
     return await run_page(request, lambda page: _orders_page(page, _visit(page, encounter_id)))
 
 
-@router.get("/visit/{encounter_id}/orders/suggest")
-async def service_suggestions(request: Request, encounter_id: str) -> Response:
+async def _suggest(request: Request, encounter_id: str, template: str,
+                   search: Callable[[Connection, str], list[Any]], writes: Needs) -> Response:
+    """One type-ahead answer (``app/_typeahead.html``): the catalog entries matching the typed text."""
     def work(page: Page) -> Response:
         _visit(page, encounter_id)
         q = _query(request)
-        return page.render("orders/_service_options.html", options=ordering.search_services(page.conn, q), query=q,
-                           **_common(page, ORDER_WRITES))
+        return page.render(template, options=search(page.conn, q), query=q, **_common(page, writes))
 
     return await run_page(request, work)
+
+
+@router.get("/visit/{encounter_id}/orders/suggest")
+async def service_suggestions(request: Request, encounter_id: str) -> Response:
+    return await _suggest(request, encounter_id, "orders/_service_options.html", ordering.search_services,
+                          ORDER_WRITES)
 
 
 @router.post("/visit/{encounter_id}/orders")
@@ -139,13 +147,7 @@ async def prescription_page(request: Request, encounter_id: str) -> Response:
 
 @router.get("/visit/{encounter_id}/prescription/suggest")
 async def drug_suggestions(request: Request, encounter_id: str) -> Response:
-    def work(page: Page) -> Response:
-        _visit(page, encounter_id)
-        q = _query(request)
-        return page.render("orders/_drug_options.html", options=prescribing.search_drugs(page.conn, q), query=q,
-                           **_common(page, RX_WRITES))
-
-    return await run_page(request, work)
+    return await _suggest(request, encounter_id, "orders/_drug_options.html", prescribing.search_drugs, RX_WRITES)
 
 
 @router.get("/visit/{encounter_id}/prescription/preview")
