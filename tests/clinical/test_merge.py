@@ -136,7 +136,8 @@ def test_signed_records_stay_on_the_merged_away_patient(engine: Engine) -> None:
     with transaction(engine) as repo:
         encounter = repo.read("Encounter", ids["encounter"]).resource()
         encounter["meta"] = {"tag": [{"system": "urn:benhan:fhir:record-state", "code": "signed"}]}
-        repo.update("Encounter", ids["encounter"], encounter)
+        with repo.as_signer():  # only signing may add the signed tag
+            repo.update("Encounter", ids["encounter"], encounter)
     with transaction(engine) as repo:
         result = merge_patients(repo, src, tgt, reason="Trùng hồ sơ")
     assert result.kept_signed == [f"Encounter/{ids['encounter']}"]

@@ -6,7 +6,8 @@ audited):
 1. every resource of the record — the ``Encounter``, its ``Composition``, and the ``Condition``,
    ``Observation``, ``ServiceRequest``, ``MedicationRequest`` and ``AllergyIntolerance`` recorded in it —
    gets ``meta.tag`` ``urn:benhan:fhir:record-state|signed`` (the repository then refuses any change:
-   corrections are addenda); the Composition becomes ``final`` with a legal attester;
+   corrections are addenda); the Composition becomes ``final`` with a legal attester. These writes run
+   inside ``repo.as_signer()``, the only place the repository lets the tag be added (elsewhere: 422);
 2. a ``Provenance`` is written: ``target`` = the versioned references of the versions just written (and,
    last, the patient's current version: whose record it is; not tagged, demographics stay editable),
    ``recorded``, ``agent`` = the doctor's ``Practitioner``, activity LA (legally authenticated), and
@@ -168,18 +169,19 @@ def sign_record(repo: Repository, encounter_id: str, signer: Signer, now: dateti
     if has_signed_tag(current[0].resource()):
         raise FhirError.one(409, "conflict", "Hồ sơ lượt khám này đã được ký", "This visit's record is already signed")
     written: list[Stored] = []
-    for stored in current:
-        resource = stored.resource()
-        if has_signed_tag(resource):  # e.g. an allergy signed with an earlier part of the record
-            written.append(stored)
-            continue
-        resource = _with_tag(resource)
-        if stored.type == "Composition":
-            resource["status"] = "final"
-            resource["attester"] = [{"mode": "legal", "time": instant(now),
-                                     "party": {"reference": signer.practitioner, "display": signer.display}}]
-        written.append(repo.update(stored.type, stored.id, resource, if_match=stored.etag).stored)
-    return write_provenance(repo, [*written, *_subject(repo, current[0].resource())], signer, now)
+    with repo.as_signer():  # the only writes allowed to add the signed tag
+        for stored in current:
+            resource = stored.resource()
+            if has_signed_tag(resource):  # e.g. an allergy signed with an earlier part of the record
+                written.append(stored)
+                continue
+            resource = _with_tag(resource)
+            if stored.type == "Composition":
+                resource["status"] = "final"
+                resource["attester"] = [{"mode": "legal", "time": instant(now),
+                                         "party": {"reference": signer.practitioner, "display": signer.display}}]
+            written.append(repo.update(stored.type, stored.id, resource, if_match=stored.etag).stored)
+        return write_provenance(repo, [*written, *_subject(repo, current[0].resource())], signer, now)
 
 
 def _subject(repo: Repository, resource: dict[str, Any]) -> list[Stored]:
@@ -212,8 +214,9 @@ def write_addendum(repo: Repository, encounter_id: str, text: str, signer: Signe
         "relatesTo": [{"code": "appends", "targetReference": {"reference": f"Composition/{signed[0].id}"}}],
         "section": [{"title": "Phụ lục", "text": _narrative(text)}],
     }
-    stored = repo.create(composition).stored
-    return write_provenance(repo, [stored, *_subject(repo, original)], signer, now)
+    with repo.as_signer():
+        stored = repo.create(composition).stored
+        return write_provenance(repo, [stored, *_subject(repo, original)], signer, now)
 
 
 def _is_addendum(resource: dict[str, Any]) -> bool:
@@ -252,7 +255,8 @@ def write_provenance(repo: Repository, written: list[Stored], signer: Signer, no
         "signature": [{"type": [AUTHOR_SIGNATURE], "when": when, "who": who, "targetFormat": TARGET_FORMAT,
                        "sigFormat": SIG_FORMAT, "data": base64.b64encode(jws.encode()).decode()}],
     }
-    return repo.create(provenance).stored.resource()
+    with repo.as_signer():
+        return repo.create(provenance).stored.resource()
 
 
 def key_id(provenance: dict[str, Any]) -> str | None:

@@ -110,6 +110,7 @@ class Repository:
         self.defer_integrity = False  # set by transaction bundles: check references once, at the end
         self._deferred_refs: list[LocalRef] = []
         self._live: set[tuple[str, str]] = set()  # written (not deleted) by this repository, in this transaction
+        self._signing = False  # inside as_signer(): the signing service may add the signed tag
 
     # ---------------------------------------------------------------- reads
 
@@ -332,6 +333,8 @@ class Repository:
         else:
             resource.pop("meta", None)
         validation.validate_resource(resource, resource_type=rtype)
+        if not self._signing and has_signed_tag(resource):
+            raise _signed_tag_refused(rtype)
         now = self._next_time(previous)
         # Vietnamese identifiers (CCCD, BHYT, ...) are checked on every door into the store.
         vn_rules.raise_if_invalid(resource, today=local_date(now))
@@ -366,6 +369,20 @@ class Repository:
             yield
         finally:
             self.guard = guard
+
+    @contextmanager
+    def as_signer(self) -> Iterator[None]:
+        """Writes of the signing service (``clinical/signing.py``), the only ones that may add the signed tag.
+
+        Everywhere else (FHIR create/update/patch, bundle entries, ``$meta-add``, registration, demo) a
+        resource carrying it is refused with 422: the tag says a signature exists, so only signing sets it.
+        Access rules and the 409 on already-signed versions still apply inside.
+        """
+        signing, self._signing = self._signing, True
+        try:
+            yield
+        finally:
+            self._signing = signing
 
     def _check_diagnoses(self, resource: dict[str, Any], today: Any) -> None:
         """ICD-10 rules (main-diagnosis and sex-specific codes) wherever a diagnosis is recorded."""
@@ -530,6 +547,14 @@ def has_signed_tag(resource: dict[str, Any]) -> bool:
 def is_signed(stored: Stored) -> bool:
     """Is this stored version signed? (cheap text test before parsing)"""
     return RECORD_STATE in stored.content and has_signed_tag(stored.resource())
+
+
+def _signed_tag_refused(rtype: str) -> FhirError:
+    """422, not 403: no role may set the tag (it is a business rule of the record, not a permission)."""
+    return FhirError.one(422, "business-rule",
+                         f"Chỉ dịch vụ ký số mới được gắn thẻ đã ký ({RECORD_STATE}|signed); hãy ký hồ sơ",
+                         f"Only the signing service may add the signed tag ({RECORD_STATE}|signed); sign the record",
+                         f"{rtype}.meta.tag")
 
 
 def _refuse_if_signed(previous: Stored) -> None:
