@@ -189,3 +189,15 @@ def test_patch_interaction_respects_the_signed_lock(client):
 
 def test_capability_statement_lists_fhirpath_patch(client):
     assert "application/fhir+json" in client.get("metadata").json()["patchFormat"]
+
+
+def test_fhirpath_patch_as_a_transaction_entry(client):
+    rid = client.create({k: v for k, v in PATIENT.items() if k != "id"})["id"]
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": _params(op("add", "Patient", name="telecom",
+                                value={"valueContactPoint": {"system": "phone", "value": "0987"}})),
+         "request": {"method": "PATCH", "url": f"Patient/{rid}", "ifMatch": 'W/"1"'}}]}
+    resp = client.post("", bundle)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["entry"][0]["response"]["status"].startswith("200")
+    assert client.get(f"Patient/{rid}").json()["telecom"] == [{"system": "phone", "value": "0987"}]
