@@ -54,12 +54,23 @@ def _begin(conn: Connection) -> Any:
     return conn.begin()
 
 
-def write_resources(conn: Connection, resources: Iterable[dict[str, Any]], counts: Counter[str], *,
-                    clock: Clock = system_clock, where: str = "") -> int:
-    """Create ``resources`` (each carrying its id) in the caller's transaction; return how many."""
+def _repository(conn: Connection, clock: Clock) -> Repository:
     repo = Repository(conn, clock=clock)
     repo.defer_integrity = True
-    written = pending = 0
+    return repo
+
+
+def write_resources(conn: Connection, resources: Iterable[dict[str, Any]], counts: Counter[str], *,
+                    clock: Clock = system_clock, where: str = "", repo: Repository | None = None) -> int:
+    """Create ``resources`` (each carrying its id) in the caller's transaction; return how many.
+
+    With ``repo`` (one repository for a whole batch transaction) references are checked when the
+    caller ends the batch; without, at the end of these resources.
+    """
+    own = repo is None
+    if repo is None:
+        repo = _repository(conn, clock)
+    written = 0
     for resource in resources:
         try:
             repo.create(resource, rid=resource["id"])
@@ -67,11 +78,10 @@ def write_resources(conn: Connection, resources: Iterable[dict[str, Any]], count
             raise DemoLoadError(f"{where}{resource['resourceType']}/{resource['id']}: {exc}") from exc
         counts[resource["resourceType"]] += 1
         written += 1
-        pending += 1
-        if pending >= FLUSH_EVERY:
+        if repo.buffered >= FLUSH_EVERY:
             _flush(repo.flush, where)
-            pending = 0
-    _flush(repo.check_deferred_references, where)
+    if own:
+        _flush(repo.check_deferred_references, where)
     return written
 
 
@@ -100,8 +110,13 @@ def load_batches(engine: Engine, generator: Generator, batches: Iterable[range],
     for batch in batches:
         before = sum(counts.values())
         with engine.connect() as conn, _begin(conn):
+            # One repository per transaction: writes are flushed in full-size bulk statements across
+            # patients, and references (to the shared hospital resources, mostly) are checked once.
+            repo = _repository(conn, clock)
             for index in batch:
-                write_resources(conn, generator.patient(index), counts, clock=clock, where=f"patient {index}: ")
+                write_resources(conn, generator.patient(index), counts, clock=clock, where=f"patient {index}: ",
+                                repo=repo)
+            _flush(repo.check_deferred_references, f"patients {batch.start}-{batch.stop - 1}: ")
         if progress is not None:
             progress(len(batch), sum(counts.values()) - before)
     return counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
 Clock = Callable[[], int]
 
@@ -16,8 +17,14 @@ def system_clock() -> int:
 
 def to_instant(us: int) -> str:
     """Microseconds -> FHIR instant with millisecond precision, e.g. ``2026-11-22T08:00:00.123Z``."""
-    dt = datetime.fromtimestamp(us / 1_000_000, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    seconds, micros = divmod(us, 1_000_000)
+    return f"{_instant_second(seconds)}{micros // 1000:03d}Z"
+
+
+@lru_cache(maxsize=1024)
+def _instant_second(seconds: int) -> str:
+    """``2026-11-22T08:00:00.`` (cached: every write formats the current second twice, strftime is slow)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 def to_http_date(us: int) -> str:

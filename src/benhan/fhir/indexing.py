@@ -51,7 +51,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 """The columns of each ``idx_*`` table that :class:`IndexRows` fills (all but res_pk/res_type)."""
 
-# Row tuples -> column dicts, written out per table: about twice as fast as dict(zip(columns, row)).
+# Row tuples -> column dicts (IndexRows.rows), written out per table: faster than dict(zip(columns, row)).
 _AS_DICT: dict[str, Callable[[tuple[Any, ...]], dict[str, Any]]] = {
     "string": lambda r: {"param": r[0], "grp": r[1], "value": r[2], "exact": r[3]},
     "token": lambda r: {"param": r[0], "grp": r[1], "system": r[2], "code": r[3], "text": r[4],
@@ -71,10 +71,19 @@ _REFERENCE_TYPES = frozenset({"Reference", "canonical", "uri", "url", "Resource"
 
 @dataclass(slots=True)
 class IndexRows:
-    """What one resource contributes to the search index."""
+    """What one resource contributes to the search index.
 
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    ``tuples`` holds, per kind, row tuples in :data:`COLUMNS` order (without ``res_pk``/``res_type``):
+    the write path copies them to the database as they are, with no per-row dict.
+    """
+
+    tuples: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     compartments: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """The same rows as column dicts, every kind present (for tests and readers)."""
+        return {kind: list(map(_AS_DICT[kind], self.tuples.get(kind, ()))) for kind in COLUMNS}
 
 
 # A field: (stream step, mode, emitter) — how to turn one typed stream into rows.
@@ -86,6 +95,9 @@ class _Param:
     code: str
     kind: str
     fields: tuple[_Field, ...]
+    # The top-level keys one of which the resource must have for any field to give a value (None: unknown,
+    # always run). Most of a type's parameters find nothing in a given resource: this skips them cheaply.
+    gate: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,16 +117,31 @@ class _Plan:
 
 @cache
 def _fields(kind: str, expression: str, base: str | None) -> tuple[_Field, ...]:
+    return _fields_and_gate(kind, expression, base)[0]
+
+
+@cache
+def _fields_and_gate(kind: str, expression: str, base: str | None) -> tuple[tuple[_Field, ...],
+                                                                          frozenset[str] | None]:
+    """The fields of a parameter, and the first keys their streams walk (None if one is not a plain path)."""
     fields: list[_Field] = []
+    first_keys: set[str] | None = set()
     for stream in compile_path(expression, base).streams:
         if kind == "reference":
-            if stream.type in _REFERENCE_TYPES:
-                fields.append((stream.step, _REFERENCE, None))
+            if stream.type not in _REFERENCE_TYPES:
+                continue
+            fields.append((stream.step, _REFERENCE, None))
         elif kind in ("quantity", "number") and stream.type in ("Range", None):
             fields.append((stream.step, _RANGE, emitter(kind, None)))
         elif (emit := emitter(kind, stream.type)) is not None:
             fields.append((stream.step, _EMIT, emit))
-    return tuple(fields)
+        else:
+            continue
+        if first_keys is not None and stream.keys:
+            first_keys.add(stream.keys[0])
+        else:
+            first_keys = None
+    return tuple(fields), frozenset(first_keys) if first_keys is not None else None
 
 
 @cache
@@ -125,9 +152,9 @@ def _plan(resource_type: str) -> _Plan:
         if not param.supported or param.expression is None or code in RESOURCE_TABLE_PARAMS:
             continue
         if param.type != "composite":
-            fields = _fields(param.type, param.expression, resource_type)
+            fields, gate = _fields_and_gate(param.type, param.expression, resource_type)
             if fields:
-                params.append(_Param(code, param.type, fields))
+                params.append(_Param(code, param.type, fields, gate))
             continue
         roots = []
         for stream in compile_path(param.expression, resource_type).streams:
@@ -213,16 +240,20 @@ def extract_index(resource: dict[str, Any]) -> IndexRows:
     """The search-index rows and Patient compartments of ``resource`` (see the module docstring)."""
     resource_type = resource.get("resourceType")
     if resource_type.__class__ is not str or resource_type not in resource_types():
-        return IndexRows({kind: [] for kind in COLUMNS}, [])
+        return IndexRows({}, [])
     plan = _plan(resource_type)
     state = _Extraction(plan.resource_types)
     sinks = state.sinks
+    present = set(resource)
     for param in plan.params:
+        gate = param.gate
+        if gate is not None and gate.isdisjoint(present):
+            continue
         state.run(param.kind, param.code, 0, param.fields, resource, resource, sinks)
     for composite in plan.composites:
         _composite(state, composite, resource)
     return IndexRows(
-        rows={kind: list(map(_AS_DICT[kind], sink)) for kind, sink in sinks.items()},
+        tuples={kind: list(sink) for kind, sink in sinks.items() if sink},
         compartments=_compartments(resource, sinks["reference"], plan.compartment_params),
     )
 

@@ -30,7 +30,7 @@ from benhan.vn import rules as vn_rules
 from . import definitions, validation
 from .clock import Clock, local_date, system_clock, to_instant
 from .errors import FhirError, Issue, invalid, not_found
-from .indexing import IndexRows, extract_index
+from .indexing import COLUMNS, IndexRows, extract_index
 from .references import LocalRef, local_references
 
 ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
@@ -412,6 +412,11 @@ class Repository:
         self._pending_keys.clear()
         self._live.clear()  # some may have been flushed inside the rolled-back savepoint
 
+    @property
+    def buffered(self) -> int:
+        """How many writes wait for the next flush (bulk loaders flush every few hundred)."""
+        return len(self._pending)
+
     def flush_if_not_deferred(self) -> None:
         if not self.defer_integrity:
             self.flush()
@@ -477,9 +482,8 @@ class Repository:
             for table in (*s.INDEX_TABLES.values(), s.compartment):
                 for start in range(0, len(stale), 500):
                     self.conn.execute(delete(table).where(table.c.res_pk.in_(stale[start:start + 500])))
-        bulk.insert_rows(self.conn, s.resource_version, [
-            {"res_pk": p.pk, "version": p.version, "type": p.type, "id": p.id, "last_updated": p.last_updated,
-             "deleted": p.deleted, "method": p.method, "content": p.content} for p in pending
+        bulk.insert_tuples(self.conn, s.resource_version, _VERSION_COLUMNS, [
+            (p.pk, p.version, p.type, p.id, p.last_updated, p.deleted, p.method, p.content) for p in pending
         ])
         self._write_index(pending)
 
@@ -494,41 +498,38 @@ class Repository:
             keys = bulk.next_keys(self.conn, r, "pk", len(new))
         for p, key in zip(new, keys, strict=True):
             p.pk = key
-        bulk.insert_rows(self.conn, r, [
-            {"pk": p.pk, "type": p.type, "id": p.id, "version": p.version, "last_updated": p.last_updated,
-             "deleted": p.deleted, "content": p.content} for p in new])
+        bulk.insert_tuples(self.conn, r, _CURRENT_COLUMNS, [
+            (p.pk, p.type, p.id, p.version, p.last_updated, p.deleted, p.content) for p in new])
 
     def _write_index(self, pending: list[_Pending]) -> None:
-        by_kind: dict[str, list[dict[str, Any]]] = {}
-        comps: list[dict[str, Any]] = []
+        """Index and compartment rows: the extracted tuples, prefixed with the resource's key and type."""
+        by_kind: dict[str, list[tuple[Any, ...]]] = {}
+        comps: list[tuple[Any, ...]] = []
         for p in pending:
             if p.index is None:
                 continue
-            for kind, rows in p.index.rows.items():
-                bucket = by_kind.setdefault(kind, [])
-                for row in rows:
-                    bucket.append({**row, "res_pk": p.pk, "res_type": p.type})
-            comps.extend({"res_pk": p.pk, "res_type": p.type, "comp_type": ct, "comp_id": cid}
-                         for ct, cid in p.index.compartments)
+            owner = (p.pk, p.type)
+            for kind, rows in p.index.tuples.items():
+                bucket = by_kind.get(kind)
+                if bucket is None:
+                    bucket = by_kind[kind] = []
+                bucket.extend([owner + row for row in rows])
+            comps.extend([owner + comp for comp in p.index.compartments])
         for kind, rows in by_kind.items():
-            bulk.insert_rows(self.conn, s.INDEX_TABLES[kind], _uniform(rows))
-        bulk.insert_rows(self.conn, s.compartment, comps)
+            bulk.insert_tuples(self.conn, s.INDEX_TABLES[kind], _INDEX_COLUMNS[kind], rows)
+        bulk.insert_tuples(self.conn, s.compartment, _COMPARTMENT_COLUMNS, comps)
+
+
+_CURRENT_COLUMNS = ("pk", "type", "id", "version", "last_updated", "deleted", "content")
+_VERSION_COLUMNS = ("res_pk", "version", "type", "id", "last_updated", "deleted", "method", "content")
+_INDEX_COLUMNS = {kind: ("res_pk", "res_type", *columns) for kind, columns in COLUMNS.items()}
+_COMPARTMENT_COLUMNS = ("res_pk", "res_type", "comp_type", "comp_id")
 
 
 def _bind(name: str) -> Any:
     from sqlalchemy import bindparam
 
     return bindparam(name)
-
-
-def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """executemany needs every row to carry the same keys; fill the absent ones with None."""
-    keys: set[str] = set()
-    for row in rows:
-        keys.update(row)
-    keys.add("grp")
-    return [row if len(row) == len(keys) else {k: row.get(k, 0 if k == "grp" else None) for k in keys}
-            for row in rows]
 
 
 def _precondition(vi: str, en: str) -> FhirError:

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
+from benhan.db import bulk
 from benhan.fhir.clock import Clock, system_clock
 
 from .tables import audit_head, audit_log
@@ -86,7 +87,7 @@ def append(conn: Connection, entries: list[AuditEntry], *, clock: Clock = system
         digest = row_hash(seq, prev, values)
         rows.append({"seq": seq, **values, "prev_hash": prev, "hash": digest})
         prev = digest
-    conn.execute(insert(audit_log), rows)
+    bulk.insert_rows(conn, audit_log, rows)  # COPY on PostgreSQL: one statement, not one INSERT per entry
     conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
 
 
