@@ -73,3 +73,38 @@ def test_identifier_type_codes() -> None:
     assert systems.IDENTIFIER_TYPE[systems.NATIONAL_ID] == "NI"
     assert systems.IDENTIFIER_TYPE[systems.INSURANCE_NUMBER] == "SB"
     assert systems.IDENTIFIER_TYPE[systems.PASSPORT_NUMBER] == "PPN"
+
+
+# Our own names that are not FHIR systems: the JWT issuer/audience and a transaction's never-stored placeholder.
+NOT_SYSTEMS = {"security/tokens.py", "fhir/bundles.py"}
+
+
+def test_our_own_uris_are_declared_in_vn_systems_only() -> None:
+    """Issue 4: every identifier/code-system/extension URI in one documented place; modules import it."""
+    import ast
+
+    package = Path(systems.__file__).parents[1]
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        if name == "vn/systems.py" or name in NOT_SYSTEMS:
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        offenders += [f"{name}:{node.lineno}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                      and node.value.startswith("urn:benhan:") and id(node) not in docstrings]
+    assert offenders == []
+
+
+def test_our_uri_values_are_the_ones_stored_in_existing_databases() -> None:
+    """Moving the constants must not change a value already written to databases and the demo data."""
+    assert systems.RECORD_STATE == "urn:benhan:fhir:record-state"
+    assert systems.QUEUE_NUMBER == "urn:benhan:fhir:queue-number"
+    assert systems.EXT_PAYMENT_CATEGORY == "urn:benhan:fhir:StructureDefinition/payment-category"
+    assert systems.EXT_QUEUE_PRIORITY == "urn:benhan:fhir:StructureDefinition/queue-priority"
+    assert systems.EXT_COUNTER_VALUE == "urn:benhan:fhir:extension:counter-value"
+    assert systems.PRESCRIPTION_CODE == "urn:benhan:sid:ma-don-thuoc"
+    assert systems.DEPARTMENT_BHYT == "urn:benhan:fhir:CodeSystem:ma-khoa"

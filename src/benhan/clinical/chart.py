@@ -35,7 +35,7 @@ MAX_FOUND = 20
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 LOINC = "http://loinc.org"
-PRESCRIPTION_SYSTEM = "urn:benhan:sid:ma-don-thuoc"
+PRESCRIPTION_SYSTEM = systems.PRESCRIPTION_CODE
 OPEN_STATUSES = frozenset({"planned", "arrived", "triaged", "in-progress", "onleave"})
 ABNORMAL = frozenset({"H", "L", "HH", "LL", "A", "AA", "HU", "LU", "<", ">", "POS", "R"})
 

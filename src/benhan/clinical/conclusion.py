@@ -21,10 +21,11 @@ from typing import Any
 
 from benhan.fhir.errors import FhirError
 from benhan.fhir.repository import Repository, has_signed_tag
+from benhan.vn.systems import RECORD_FORM
+from benhan.vn.systems import VISIT_OUTCOME as OUTCOME_SYSTEM
 
 from .signing import Signer, SignError, _narrative, instant, record_of, sign_record
 
-OUTCOME_SYSTEM = "urn:benhan:fhir:visit-outcome"
 HL7_DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
 LOINC = "http://loinc.org"
 INSTRUCTIONS = "69730-0"
@@ -149,7 +150,7 @@ def _write_instructions(repo: Repository, encounter: dict[str, Any], encounter_i
     repo.create({
         "resourceType": "Composition", "status": "preliminary",
         "type": {"coding": [{"system": LOINC, "code": "34108-1", "display": "Outpatient Note"}]},
-        "category": [{"coding": [{"system": "urn:benhan:fhir:record-form", "code": "15/BV1"}]}],
+        "category": [{"coding": [{"system": RECORD_FORM, "code": "15/BV1"}]}],
         "subject": encounter.get("subject"), "encounter": {"reference": f"Encounter/{encounter_id}"},
         "date": instant(now), "author": [{"reference": signer.practitioner, "display": signer.display}],
         "title": "Bệnh án ngoại trú", "section": [section]})

@@ -18,11 +18,11 @@ from typing import Any
 
 from benhan.fhir.errors import FhirError
 from benhan.fhir.repository import Repository
+from benhan.vn.systems import RECORD_FORM
 
 from .exam import LOINC, FormInvalid, Message, VisitContext, clean_text, coding_code, search_all, written
 
 NOTE_TYPE = "34108-1"
-RECORD_FORM = "urn:benhan:fhir:record-form"
 FORM_CODE = "15/BV1"
 XHTML = "http://www.w3.org/1999/xhtml"
 MAX_CHARS = 20_000

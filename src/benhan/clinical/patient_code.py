@@ -25,7 +25,7 @@ from benhan.fhir.repository import Repository
 from benhan.vn import systems
 from benhan.vn.facility import parse_facility_code
 
-EXT_COUNTER_VALUE = "urn:benhan:fhir:extension:counter-value"  # valueInteger: the last number issued
+EXT_COUNTER_VALUE = systems.EXT_COUNTER_VALUE  # valueInteger: the last number issued
 COUNTER_TEXT = "Bộ đếm mã bệnh nhân / patient code counter"
 
 

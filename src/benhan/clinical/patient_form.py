@@ -20,8 +20,8 @@ from benhan.vn.names import clean, split_name
 
 from .mpi.scoring import normalize_phone
 
-EXT_BHYT_REGISTERED_FACILITY = "urn:benhan:fhir:extension:bhyt-registered-facility"  # MA_DKBD, valueIdentifier
-EXT_BHYT_FIVE_YEARS = "urn:benhan:fhir:extension:bhyt-five-years-from"  # ngày đủ 5 năm liên tục, valueDate
+EXT_BHYT_REGISTERED_FACILITY = systems.EXT_BHYT_REGISTERED_FACILITY  # MA_DKBD, valueIdentifier
+EXT_BHYT_FIVE_YEARS = systems.EXT_BHYT_FIVE_YEARS  # ngày đủ 5 năm liên tục, valueDate
 OWN_URIS = (EXT_BHYT_REGISTERED_FACILITY, EXT_BHYT_FIVE_YEARS)
 V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"

@@ -36,6 +36,7 @@ from benhan.terminology import catalogs
 from benhan.terminology.systems import ICD10
 from benhan.terminology.text import words
 from benhan.vn import prescription_code as rx
+from benhan.vn.systems import PRESCRIPTION_CHECK
 
 from .orders import FieldError, suggest
 
@@ -433,7 +434,7 @@ def overridden_issue(encounter: dict[str, Any], medication_request_id: str, warn
                                   "date": _instant(now)}
     issue: dict[str, Any] = {
         "resourceType": "DetectedIssue", "status": "final",
-        "code": {"coding": [{"system": "urn:benhan:fhir:prescription-check", "code": warning.kind}]},
+        "code": {"coding": [{"system": PRESCRIPTION_CHECK, "code": warning.kind}]},
         "severity": "high" if warning.kind == "allergy" else "moderate",
         "patient": encounter["subject"], "identifiedDateTime": _instant(now),
         "implicated": [{"reference": f"MedicationRequest/{medication_request_id}"}],

@@ -26,18 +26,19 @@ from sqlalchemy import func, select
 
 from benhan.fhir.errors import FhirError
 from benhan.fhir.repository import Repository
+from benhan.vn import systems
 
 from .mpi.candidates import search_resources
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the hospital day runs on local time
-QUEUE_NUMBER = "urn:benhan:fhir:queue-number"  # Encounter.identifier: số thứ tự khám (per room, per day)
-EXT_QUEUE_PRIORITY = "urn:benhan:fhir:StructureDefinition/queue-priority"  # valueCoding, repeated per group
-QUEUE_PRIORITY_SYSTEM = "urn:benhan:fhir:queue-priority"
+QUEUE_NUMBER = systems.QUEUE_NUMBER  # Encounter.identifier: số thứ tự khám (per room, per day)
+EXT_QUEUE_PRIORITY = systems.EXT_QUEUE_PRIORITY  # valueCoding, repeated per group
+QUEUE_PRIORITY_SYSTEM = systems.QUEUE_PRIORITY
 ACT_PRIORITY = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
-EXT_REQUEUED = "urn:benhan:fhir:StructureDefinition/queue-requeued"  # valueDateTime: sent back, not there when called
-EXT_COUNTER_VALUE = "urn:benhan:fhir:extension:counter-value"  # valueInteger: the last number issued
-EXT_COUNTER_DAY = "urn:benhan:fhir:extension:counter-day"  # valueDate: the day the value belongs to
+EXT_REQUEUED = systems.EXT_QUEUE_REQUEUED  # valueDateTime: sent back, not there when called
+EXT_COUNTER_VALUE = systems.EXT_COUNTER_VALUE  # valueInteger: the last number issued
+EXT_COUNTER_DAY = systems.EXT_COUNTER_DAY  # valueDate: the day the value belongs to
 
 # Luật KCB 2023 Art. 3 cl. 2, in the law's order (code, Vietnamese, English).
 PRIORITY_GROUPS: dict[str, tuple[str, str]] = {

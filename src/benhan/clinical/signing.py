@@ -47,6 +47,7 @@ from benhan.fhir.repository import RECORD_STATE, Repository, Stored, has_signed_
 from benhan.security import signing_keys
 from benhan.security.passwords import verify_password
 from benhan.security.tables import user_account
+from benhan.vn.systems import SIGNATURE_PURPOSE
 
 SIGNED_TAG = {"system": RECORD_STATE, "code": "signed", "display": "Đã ký số"}
 AUTHOR_SIGNATURE = {"system": "urn:iso-astm:E1762-95:2013", "code": "1.2.840.10065.1.12.1.1",
@@ -55,7 +56,7 @@ LEGALLY_AUTHENTICATED = {"system": "http://terminology.hl7.org/CodeSystem/v3-Doc
                          "display": "legally authenticated"}
 AUTHOR_AGENT = {"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "author",
                 "display": "Author"}
-PURPOSE = "urn:benhan:signature:record:1"
+PURPOSE = SIGNATURE_PURPOSE  # see the payload above
 SIG_FORMAT = "application/jose"
 TARGET_FORMAT = "application/fhir+json"
 # Resource types found by their ``encounter`` search parameter (AllergyIntolerance has none in R4).

@@ -30,7 +30,7 @@ from .queue import (
     next_queue_number,
 )
 
-EXT_PAYMENT_CATEGORY = "urn:benhan:fhir:StructureDefinition/payment-category"  # valueCode bhyt | fee
+EXT_PAYMENT_CATEGORY = systems.EXT_PAYMENT_CATEGORY  # valueCode bhyt | fee
 PAYERS = ("bhyt", "fee")
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 LOCATION_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"

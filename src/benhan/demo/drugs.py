@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from benhan.vn.systems import PRESCRIPTION_CODE
+
 from .timefmt import fhir_datetime
 
 ATC = "http://www.whocc.no/atc"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
-PRESCRIPTION_CODE_SYSTEM = "urn:benhan:sid:ma-don-thuoc"  # no official URI for the prescription code; ours
+PRESCRIPTION_CODE_SYSTEM = PRESCRIPTION_CODE  # no official URI for the prescription code; ours
 
 # route key -> (SNOMED CT code, English display, Vietnamese verb)
 ROUTES = {

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from benhan.db import bulk
 from benhan.db import schema as s
 from benhan.vn import rules as vn_rules
+from benhan.vn import systems as vn_systems
 
 from . import definitions, validation
 from .clock import Clock, local_date, system_clock, to_instant
@@ -536,7 +537,7 @@ def _precondition(vi: str, en: str) -> FhirError:
     return FhirError.one(412, "multiple-matches", vi, en)
 
 
-RECORD_STATE = "urn:benhan:fhir:record-state"  # meta.tag code "signed": the medical record is signed (ký số)
+RECORD_STATE = vn_systems.RECORD_STATE  # meta.tag code "signed": the medical record is signed (ký số)
 
 
 def has_signed_tag(resource: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from benhan.fhir.dates import date_range
 from benhan.fhir.errors import FhirError, invalid, not_found
 from benhan.fhir.http_types import FhirRequest, FhirResponse
 from benhan.settings import Settings
+from benhan.vn.systems import AUDIT_EVENT_TYPE, CLIENT_ID, USER_ID
 
 from .audit import decode_patients
 from .guard import FhirGuard
@@ -130,8 +131,8 @@ def to_auditevent(row: Any) -> dict[str, Any]:
         "resourceType": "AuditEvent", "id": str(row["seq"]),
         "type": ({"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
                   "display": "RESTful Operation"} if rest else
-                 {"system": "urn:benhan:audit-event-type", "code": action}),
-        "subtype": [{"system": "http://hl7.org/fhir/restful-interaction" if rest else "urn:benhan:audit-event-type",
+                 {"system": AUDIT_EVENT_TYPE, "code": action}),
+        "subtype": [{"system": "http://hl7.org/fhir/restful-interaction" if rest else AUDIT_EVENT_TYPE,
                      "code": action}],
         "action": _ACTION_CODE.get(action, "E"),
         "recorded": to_instant(row["recorded"]),
@@ -143,7 +144,7 @@ def to_auditevent(row: Any) -> dict[str, Any]:
     if row["purpose"]:
         event["purposeOfEvent"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
                                                 "code": row["purpose"]}]}]
-    user: dict[str, Any] = {"requestor": True, "who": {"identifier": {"system": "urn:benhan:user",
+    user: dict[str, Any] = {"requestor": True, "who": {"identifier": {"system": USER_ID,
                                                                       "value": row["username"] or "anonymous"}}}
     if row["roles"]:
         user["role"] = [{"text": r} for r in row["roles"].split(",")]
@@ -152,7 +153,7 @@ def to_auditevent(row: Any) -> dict[str, Any]:
     event["agent"].append(user)
     if row["client_id"]:
         event["agent"].append({"requestor": False, "type": {"text": "application"},
-                               "who": {"identifier": {"system": "urn:benhan:client", "value": row["client_id"]}}})
+                               "who": {"identifier": {"system": CLIENT_ID, "value": row["client_id"]}}})
     entities: list[dict[str, Any]] = [
         {"what": {"reference": f"Patient/{p}"},
          "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"}}

@@ -127,8 +127,8 @@ def provinces_2016() -> Catalog:
                    publisher="Bộ Công an")
 
 
-SERVICES_URL = "urn:benhan:fhir:CodeSystem:dich-vu"  # danh mục dịch vụ kỹ thuật (hospital-local codes)
-DRUGS_URL = "urn:benhan:fhir:CodeSystem:thuoc"  # danh mục thuốc (hospital-local codes)
+SERVICES_URL = vn.SERVICE_CATALOG  # danh mục dịch vụ kỹ thuật (hospital-local codes)
+DRUGS_URL = vn.DRUG_CATALOG  # danh mục thuốc (hospital-local codes)
 
 
 def _clinical_csv(name: str) -> list[dict[str, str]]:

@@ -15,11 +15,12 @@ import string
 from collections.abc import Callable, Iterable
 
 from .errors import InvalidValue
+from .systems import PRESCRIPTION_CODE
 
 ALPHABET = string.digits + string.ascii_lowercase
 RANDOM_LENGTH = 7
 TYPES = ("c", "h", "n")  # least to most restrictive
-SYSTEM = "urn:benhan:sid:ma-don-thuoc"  # groupIdentifier.system of the prescription's MedicationRequests
+SYSTEM = PRESCRIPTION_CODE  # groupIdentifier.system of the prescription's MedicationRequests
 _FACILITY = re.compile(r"[0-9A-Za-z]{5}")
 _CODE = re.compile(r"([0-9A-Za-z]{5})([0-9a-zA-Z]{7})-([cCnNhH])")
 

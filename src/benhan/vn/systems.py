@@ -1,4 +1,4 @@
-"""The one place for the identifier-system, code-system and extension URIs of Vietnamese data.
+"""The one place for the identifier-system, code-system and extension URIs: national ones and our own.
 
 Source: the draft VN Core IG (``hl7vn/vn-core-ig`` commit 8e6b6e07, copied to
 ``shared/data/vn-core-ig/``): its NamingSystems' ``uniqueId`` where one exists, otherwise the
@@ -100,3 +100,46 @@ IDENTIFIER_TYPE: Final[dict[str, str]] = {
     PROVIDER_LICENSE_NUMBER: "LN",
     PROVIDER_MEDICAL_LICENSE_NUMBER: "LN",
 }
+
+# --- Our own URIs (urn:benhan:...) ------------------------------------------------------------------
+# Bệnh Án's names for what has no national (VN Core IG) or HL7 URI. They are stored in every database
+# and in the demo data, so their values never change; three spellings co-exist from different sessions
+# (``urn:benhan:fhir:StructureDefinition/x``, ``urn:benhan:fhir:extension:x``,
+# ``urn:benhan:fhir:CodeSystem:x``) and are kept as written. New ones follow ``urn:benhan:fhir:<kind>:<name>``
+# for code systems and ``urn:benhan:fhir:StructureDefinition/<name>`` for extensions. Replace one by a
+# published URI (keeping an alias) once the Ministry publishes it.
+_OURS: Final = "urn:benhan:fhir:"
+
+# Identifier systems (ours)
+QUEUE_NUMBER: Final = _OURS + "queue-number"  # Encounter.identifier: số thứ tự khám (per exam room, per day)
+PRESCRIPTION_CODE: Final = "urn:benhan:sid:ma-don-thuoc"  # mã đơn thuốc (TT 26/2025 format): groupIdentifier
+
+# Code systems (ours)
+RECORD_STATE: Final = _OURS + "record-state"  # meta.tag code "signed": the record is signed (ký số); signing only
+RECORD_FORM: Final = _OURS + "record-form"  # Composition.category: the Ministry's form code (15/BV1)
+QUEUE_PRIORITY: Final = _OURS + "queue-priority"  # legal priority groups, Luật KCB 2023 Art. 3 cl. 2
+VISIT_OUTCOME: Final = _OURS + "visit-outcome"  # dischargeDisposition of a visit: home | admit | transfer
+PRESCRIPTION_CHECK: Final = _OURS + "prescription-check"  # DetectedIssue.code: allergy, duplicate, duration, ...
+SERVICE_CATALOG: Final = _OURS + "CodeSystem:dich-vu"  # danh mục dịch vụ kỹ thuật (hospital-local codes)
+DRUG_CATALOG: Final = _OURS + "CodeSystem:thuoc"  # danh mục thuốc (hospital-local codes)
+DEPARTMENT_BHYT: Final = _OURS + "CodeSystem:ma-khoa"  # mã khoa BHYT (QĐ 1804/QĐ-BYT): no published URI
+AUDIT_EVENT_TYPE: Final = "urn:benhan:audit-event-type"  # AuditEvent.type/subtype: our audit actions
+
+# Value sets ("all codes of ...") without a published URL (ours)
+VS_ICD10: Final = _OURS + "ValueSet:icd-10-vn"  # ICD-10 as used in Viet Nam (QĐ 4469, later TT 06/2026)
+VS_DEPARTMENT: Final = _OURS + "ValueSet:ma-khoa"  # mã khoa BHYT
+VS_RELATIONSHIP: Final = _OURS + "ValueSet:contact-relationship"  # contact relationship (v3 RoleCode subset)
+
+# Extensions (ours)
+EXT_PAYMENT_CATEGORY: Final = _OURS + "StructureDefinition/payment-category"  # Encounter: valueCode bhyt | fee
+EXT_QUEUE_PRIORITY: Final = _OURS + "StructureDefinition/queue-priority"  # Encounter: valueCoding, per group
+EXT_QUEUE_REQUEUED: Final = _OURS + "StructureDefinition/queue-requeued"  # Encounter: valueDateTime sent back
+EXT_COUNTER_VALUE: Final = _OURS + "extension:counter-value"  # Basic counter: valueInteger, last number issued
+EXT_COUNTER_DAY: Final = _OURS + "extension:counter-day"  # Basic queue counter: valueDate of that number
+EXT_BHYT_REGISTERED_FACILITY: Final = _OURS + "extension:bhyt-registered-facility"  # Coverage: MA_DKBD
+EXT_BHYT_FIVE_YEARS: Final = _OURS + "extension:bhyt-five-years-from"  # Coverage: ngày đủ 5 năm liên tục
+
+# Other names (ours)
+SIGNATURE_PURPOSE: Final = "urn:benhan:signature:record:1"  # "purpose" inside a signed record's JWS payload
+USER_ID: Final = "urn:benhan:user"  # AuditEvent.agent.who.identifier: a user account's username
+CLIENT_ID: Final = "urn:benhan:client"  # AuditEvent.agent.who.identifier: a registered app's client_id

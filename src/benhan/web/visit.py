@@ -17,7 +17,7 @@ from benhan.vn.names import format_name
 
 from .scope import Page
 
-QUEUE_NUMBER = "urn:benhan:fhir:queue-number"  # Encounter.identifier: số thứ tự khám (per room, per day)
+QUEUE_NUMBER = systems.QUEUE_NUMBER  # Encounter.identifier: số thứ tự khám (per room, per day)
 
 
 @dataclass(frozen=True, slots=True)
