@@ -1,4 +1,4 @@
-"""A working day under load: many receptionists, doctors and nurses at once, over HTTP (issue 6).
+"""A working day under load: receptionists, doctors, nurses and lab technicians at once, over HTTP (issue 6).
 
 One command::
 
@@ -9,7 +9,8 @@ Starts a private database (durable PostgreSQL cluster, or a temporary SQLite fil
 ``benhan init`` in demo mode (small demo hospital + demo accounts), optionally grows the data with
 ``benhan demo --patients P``, then for each workers x users pair of the matrix (the data is loaded
 once) starts ``benhan serve --workers W``, issues bearer tokens for the demo
-reception (``tiepdon``), doctor (``bacsi``) and nurse (``dieuduong``) accounts, then drives the mix
+reception (``tiepdon``), doctor (``bacsi``), nurse (``dieuduong``) and lab technician (``ktv``) accounts
+(with ``--patients``: a doctor and a nurse of the added data's busiest department), then drives the mix
 in ``workday_users.py`` with Locust (as a library; think time 1-3 s). Latency per action and errors
 come from Locust's own statistics. Writes ``benchmarks/results/workday-*.json`` and regenerates the
 "workday" section of ``docs/performance.md``. ``--quick``: 20 users for 60 s, small demo only.
@@ -46,7 +47,7 @@ from chart import busiest_department  # noqa: E402
 from fhir_store import Database, open_database  # noqa: E402
 from workday_report import RESULTS_DIR, update_docs  # noqa: E402
 
-ROLES = ("tiepdon", "bacsi", "dieuduong")
+ROLES = ("tiepdon", "bacsi", "dieuduong", "ktv")
 # With --patients, the doctor and nurse users work in the busiest department of the added data
 # (so their relationship filter covers a realistically large department), not in the small demo's.
 BENCH_STAFF = {"bacsi": ("bench-bacsi", "doctor"), "dieuduong": ("bench-dieuduong", "nurse")}
@@ -102,7 +103,8 @@ def load_targets(base_url: str, tokens: dict[str, str], limit: int = 2000) -> wo
 def drive(base_url: str, users: int, duration: float, ramp: float, server_pid: int,
           db_pid: int | None) -> dict[str, Any]:
     """Run the Locust users; return per-action statistics, errors, throughput, server CPU and memory."""
-    env = Environment(user_classes=[workday_users.Receptionist, workday_users.Doctor, workday_users.Nurse],
+    env = Environment(user_classes=[workday_users.Receptionist, workday_users.Doctor, workday_users.Nurse,
+                                    workday_users.LabTechnician],
                       host=base_url)
     statuses: Counter[tuple[str, str, int]] = Counter()
     exceptions: Counter[tuple[str, str]] = Counter()

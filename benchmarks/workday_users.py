@@ -1,7 +1,8 @@
 """The simulated staff of ``workday.py``: Locust users doing a clinic's mix over HTTP.
 
 Receptionists register and look up patients; doctors open charts, record diagnoses, order labs and
-prescribe; nurses record vital signs and post lab results. Everyone checks today's worklist. Every
+prescribe; nurses record vital signs; lab technicians post results (nurses may not: policy.toml).
+Everyone checks today's worklist. Every
 request is named by its action, so Locust's own statistics give the latency per action.
 """
 
@@ -181,7 +182,7 @@ class Doctor(Staff):
 
 
 class Nurse(Staff):
-    """Điều dưỡng: records vital signs and posts lab results."""
+    """Điều dưỡng: records vital signs."""
 
     role = "dieuduong"
     weight = 1
@@ -203,7 +204,14 @@ class Nurse(Staff):
                                        "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}}]}
         self.post("/fhir/Observation", body, "vitals")
 
-    @task(2)
+
+class LabTechnician(Staff):
+    """Kỹ thuật viên xét nghiệm: posts lab results (Observation + DiagnosticReport in one transaction)."""
+
+    role = "ktv"
+    weight = 1
+
+    @task(4)
     def post_result(self) -> None:
         code, text, unit, lo, hi = self.rng.choice(LABS)
         pid = self.patient()["id"]
