@@ -372,3 +372,39 @@ def test_standalone_launch_patient_picker(world):
     world.user("kt.binh", ["auditor"])
     auditor.sign_in("kt.binh")
     assert auditor.redirected(auditor.consent_page("launch/patient user/*.rs"))["error"] == ["invalid_scope"]
+
+
+def test_launch_encounter_picks_an_encounter_of_the_patient(world):
+    """``launch/encounter``: after the patient, the user picks one of that patient's encounters they may see;
+    the token response carries it as ``encounter``."""
+    register(world, "lich-kham", kind="public", scope=APP_SCOPES + " launch/encounter", redirect_uris=[REDIRECT])
+    hidden = {**encounter("e1-psy", "p1", "khoa-noi"),  # p1's too, but sensitive: care team only
+              "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}]}}
+    put(world.admin, hidden)
+    app = App(world, "lich-kham")
+    app.sign_in("bs.an")
+    scope = "launch/patient launch/encounter patient/*.rs"
+    page = app.consent_page(scope, picked_patient="p1")
+    assert page.status_code == 200 and "Chọn lượt khám" in page.text
+    assert re.findall(r'name="picked_encounter" value="([^"]+)"', page.text) == ["e1"]  # not e1-psy
+    assert any(r["action"] == "search" and r["entity"].startswith("Encounter?patient=")
+               for r in _audit(world) if r["username"] == "bs.an")
+    for other in ("e1-psy", "e-nope"):  # one the doctor may not see, or none: refused
+        assert app.redirected(app.consent_page(scope, picked_patient="p1", picked_encounter=other))["error"] == [
+            "invalid_scope"]
+    put(world.admin, encounter("e2-noi", "p2", "khoa-noi"))  # visible, but p2's: not for p1's context
+    assert app.redirected(app.consent_page(scope, picked_patient="p1", picked_encounter="e2-noi"))["error"] == [
+        "invalid_scope"]
+    consent = app.consent_page(scope, picked_patient="p1", picked_encounter="e1")
+    assert consent.status_code == 200 and "Lượt khám: e1" in consent.text
+    got = app.redirected(app.browser.post("/oauth/authorize", data={**_hidden(consent.text), "decision": "allow"}))
+    body = app.exchange(got["code"][0]).json()
+    assert (body["patient"], body["encounter"]) == ("p1", "e1")
+    assert "launch/encounter" in body["scope"].split()
+    # a patient user picks among their own encounters, without a patient picker
+    portal = App(world, "lich-kham")
+    portal.sign_in("nb.lan")
+    own = portal.consent_page(scope)
+    assert sorted(re.findall(r'name="picked_encounter" value="([^"]+)"', own.text)) == ["e1", "e1-psy"]
+    conf = world.http.get("/.well-known/smart-configuration").json()
+    assert "context-standalone-encounter" in conf["capabilities"]

@@ -48,6 +48,14 @@ class PickPatient(Exception):
     """Staff asked for a patient context without naming a patient: show the patient picker."""
 
 
+class PickEncounter(Exception):
+    """``launch/encounter`` without a chosen encounter: show the encounters of ``patient``."""
+
+    def __init__(self, patient: str) -> None:
+        super().__init__(patient)
+        self.patient = patient
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorizeRequest:
     client: Client
@@ -58,12 +66,14 @@ class AuthorizeRequest:
     launch: str | None
     nonce: str | None = None
     picked: str | None = None  # the patient chosen in our picker (standalone launch/patient)
+    picked_encounter: str | None = None  # the encounter chosen in our picker (launch/encounter)
 
 
 @dataclass(frozen=True, slots=True)
 class Grant:
     scopes: ScopeSet
     patient: str | None
+    encounter: str | None = None
 
     @property
     def scope(self) -> str:
@@ -107,7 +117,8 @@ def check_request(client: Client, redirect_uri: str, params: dict[str, str], fhi
     if nonce is not None and len(nonce) > 200:
         raise OAuthError("invalid_request", "nonce quá dài", "nonce is too long")
     return AuthorizeRequest(client, redirect_uri, params["state"], params["scope"], challenge,
-                            params.get("launch") or None, nonce, params.get("picked_patient") or None)
+                            params.get("launch") or None, nonce, params.get("picked_patient") or None,
+                            params.get("picked_encounter") or None)
 
 
 def role_scopes(scopes: ScopeSet, user: User) -> ScopeSet:
@@ -137,16 +148,19 @@ def decide(conn: Connection, req: AuthorizeRequest, user: User, *, clock: Clock 
     if not scopes.resources and not (scopes.other - {"offline_access", "online_access"}):
         raise OAuthError("invalid_scope", "Không có phạm vi nào được cấp cho ứng dụng này và vai trò của bạn",
                          "None of the requested scopes is allowed for this application and your roles")
-    patient = None
-    if "launch/patient" in scopes.other or scopes.has_context("patient"):
+    patient = encounter = None
+    if scopes.other & {"launch/patient", "launch/encounter"} or scopes.has_context("patient"):
         patient = _patient_context(conn, user, req.launch or req.picked, clock)
-    return Grant(scopes, patient)
+    if "launch/encounter" in scopes.other:
+        assert patient is not None
+        encounter = _encounter_context(conn, user, patient, req.picked_encounter, clock)
+    return Grant(scopes, patient, encounter)
 
 
 def picker_principal(conn: Connection, user: User, *, client_id: str | None = None, ip: str | None = None,
                      clock: Clock = system_clock) -> Principal:
     """The user choosing a patient for an app: reads Patients under the user's own rules (audited as such)."""
-    return Principal("user", parse_scopes("user/Patient.rs"), username=user.username, user_id=user.id,
+    return Principal("user", parse_scopes("user/Patient.rs user/Encounter.rs"), username=user.username, user_id=user.id,
                      roles=user.roles, departments=user.departments, practitioner_id=user.practitioner_id,
                      patient_id=user.patient_id, facility_id=user.facility_id, client_id=client_id,
                      grants=active_grants(conn, user.id, clock), ip=ip)
@@ -173,6 +187,24 @@ def _patient_context(conn: Connection, user: User, launch: str | None, clock: Cl
     return wanted
 
 
+def _encounter_context(conn: Connection, user: User, patient: str, picked: str | None, clock: Clock) -> str:
+    """An Encounter of ``patient`` that the user may read (patients: their own; staff: by their rules)."""
+    access = Access(picker_principal(conn, user, clock=clock))
+    if access.effective("Encounter", "r") is None:
+        raise OAuthError("invalid_scope", "Vai trò của bạn không được xem lượt khám",
+                         "Your roles may not see encounters, so no encounter context can be given")
+    if not picked:
+        raise PickEncounter(patient)
+    r, c = s.resource, s.compartment
+    pk = conn.execute(select(r.c.pk).where(
+        r.c.type == "Encounter", r.c.id == picked, r.c.deleted.is_(False),
+        r.c.pk.in_(select(c.c.res_pk).where(c.c.comp_type == "Patient", c.c.comp_id == patient)))).scalar()
+    if pk is None or not access.visible(conn, "Encounter", int(pk), "r"):
+        raise OAuthError("invalid_scope", "Lượt khám đã chọn không thuộc người bệnh này hoặc bạn không được xem",
+                         "The chosen encounter is not this patient's or you may not see it")
+    return picked
+
+
 def create_code(conn: Connection, req: AuthorizeRequest, grant: Grant, user: User, *,
                 refresh_ttl: int, clock: Clock = system_clock) -> str:
     """A new authorization code (returned once; only its hash is stored)."""
@@ -183,7 +215,8 @@ def create_code(conn: Connection, req: AuthorizeRequest, grant: Grant, user: Use
     conn.execute(insert(auth_code), {
         "code_hash": digest(code), "client_id": req.client.client_id, "user_id": user.id,
         "redirect_uri": req.redirect_uri, "scope": grant.scope, "code_challenge": req.code_challenge,
-        "patient_id": grant.patient, "expires": now + CODE_TTL, "used": False, "nonce": req.nonce})
+        "patient_id": grant.patient, "expires": now + CODE_TTL, "used": False, "nonce": req.nonce,
+        "encounter_id": grant.encounter})
     return code
 
 

@@ -16,7 +16,17 @@ from . import audit, csrf
 from .access import Access
 from .guard import FhirGuard
 from .headers import HEADERS
-from .oauth import PageError, PickPatient, check_client, check_request, create_code, decide, describe, picker_principal
+from .oauth import (
+    PageError,
+    PickEncounter,
+    PickPatient,
+    check_client,
+    check_request,
+    create_code,
+    decide,
+    describe,
+    picker_principal,
+)
 from .oauth_errors import OAuthError
 from .oauth_tokens import GRANTS, Endpoint, revoke
 from .routes import _issuer
@@ -27,7 +37,7 @@ from .web_render import render, request_lang
 router = APIRouter(tags=["auth"])
 
 AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "aud", "code_challenge",
-                    "code_challenge_method", "launch", "nonce", "picked_patient")
+                    "code_challenge_method", "launch", "nonce", "picked_patient", "picked_encounter")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -85,6 +95,9 @@ def _authorize(request: Request, params: dict[str, str], decision: str | None, f
             grant = decide(conn, req, current.user, clock=clock(request))
         except PickPatient:
             return _picker(conn, request, client.client_id, client.name, params, current.user)
+        except PickEncounter as pick:
+            return _encounter_picker(conn, request, client.client_id, client.name, params, current.user,
+                                     pick.patient)
         except OAuthError as exc:
             audit.append(conn, [user_entry("oauth-authorize", 400, current.user, request, client_id=client.client_id,
                                            detail=f"{exc.error}: {exc.en}")])
@@ -92,7 +105,8 @@ def _authorize(request: Request, params: dict[str, str], decision: str | None, f
         if decision is None:
             t = translator(request_lang(request))
             page = render(request, "consent.html", app_name=client.name, scope_items=describe(grant.scopes, t),
-                          patient=grant.patient, user=current.user, csrf_token=current.session.csrf,
+                          patient=grant.patient, encounter=grant.encounter, user=current.user,
+                          csrf_token=current.session.csrf,
                           params=sorted(params.items()))
             page.headers["content-security-policy"] = _consent_csp(redirect_uri)
             return page
@@ -123,6 +137,19 @@ def _picker(conn: Any, request: Request, client_id: str, app_name: str, params: 
     guard.flush(conn)  # what the picker showed is audited like any search
     return render(request, "picker.html", app_name=app_name, query=query, patients=patients, user=user,
                   params=sorted((k, v) for k, v in params.items() if k != "picked_patient"))
+
+
+def _encounter_picker(conn: Any, request: Request, client_id: str, app_name: str, params: dict[str, str],
+                      user: Any, patient: str) -> Response:
+    """The encounter picker (``launch/encounter``): the chosen patient's encounters this user may see."""
+    from .patient_picker import find_encounters
+
+    guard = FhirGuard(conn, Access(picker_principal(conn, user, client_id=client_id, ip=client_ip(request),
+                                                    clock=clock(request))))
+    encounters = find_encounters(conn, guard, patient, base_url=fhir_base(request))
+    guard.flush(conn)
+    return render(request, "picker_encounter.html", app_name=app_name, patient=patient, encounters=encounters,
+                  user=user, params=sorted((k, v) for k, v in params.items() if k != "picked_encounter"))
 
 
 def _consent_csp(redirect_uri: str) -> str:

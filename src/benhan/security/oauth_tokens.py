@@ -101,7 +101,8 @@ def _fhir_user(user: User) -> str | None:
 
 
 def _issue_for_user(conn: Connection, ep: Endpoint, client: Client, user: User, scopes: ScopeSet,
-                    patient: str | None, family: str, nonce: str | None = None) -> tuple[dict[str, Any], str]:
+                    patient: str | None, family: str, nonce: str | None = None, encounter: str | None = None
+                    ) -> tuple[dict[str, Any], str]:
     """Access token (+ refresh token, + id_token) for a user grant; returns the response and the jti."""
     ttl = ep.settings.access_token_ttl
     fhir_user = _fhir_user(user)
@@ -113,6 +114,8 @@ def _issue_for_user(conn: Connection, ep: Endpoint, client: Client, user: User, 
     body: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": claims.scope}
     if patient:
         body["patient"] = patient
+    if encounter:
+        body["encounter"] = encounter  # SMART launch/encounter: launch context, not an access limit
     if scopes.other & {"offline_access", "online_access"}:
         body["refresh_token"] = _new_refresh(conn, ep, client, user, claims.scope, patient, family)
     if "openid" in scopes.other:
@@ -172,7 +175,7 @@ def authorization_code(conn: Connection, ep: Endpoint, form: dict[str, str]) -> 
     user = _active_user(conn, row["user_id"])
     scopes = parse_scopes(row["scope"])
     body, jti = _issue_for_user(conn, ep, client, user, scopes, row["patient_id"], family=row["code_hash"],
-                                nonce=row["nonce"])
+                                nonce=row["nonce"], encounter=row["encounter_id"])
     detail = f"grant=authorization_code scope={body['scope']}"
     audit.append(conn, [_user_entry("token-issue", 200, user, client, ep, entity=f"token/{jti}",
                                     patient=row["patient_id"], detail=detail)])

@@ -1,5 +1,6 @@
-"""The patient picker of the authorization server (SMART ``launch/patient`` in a standalone launch by
-staff): the patients the signed-in user may see, found by name or code.
+"""The pickers of the authorization server: the patient (SMART ``launch/patient`` in a standalone launch
+by staff), found by name or code among the patients the signed-in user may see, and the encounter
+(``launch/encounter``) among that patient's encounters the user may see.
 
 The search runs through the FHIR search engine under the user's own access rules (relationship,
 labels, break-glass), so it shows nothing the user could not read on the FHIR API, and each search is
@@ -61,3 +62,34 @@ def _choice(patient: dict[str, Any]) -> PatientChoice:
     identifiers = patient.get("identifier") or [{}]
     return PatientChoice(patient["id"], name or patient["id"], patient.get("birthDate", ""),
                          patient.get("gender", ""), identifiers[0].get("value", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterChoice:
+    id: str
+    start: str
+    status: str
+    kind: str
+    where: str
+
+
+def find_encounters(conn: Connection, guard: FhirGuard, patient: str, *, base_url: str) -> list[EncounterChoice]:
+    """The latest :data:`LIMIT` encounters of ``patient`` that the user may see (audited as a search)."""
+    from benhan.fhir.search import search
+
+    conn.info[ACCESS_KEY] = guard
+    try:
+        bundle = search(conn, "Encounter", [("patient", f"Patient/{patient}"), ("_sort", "-date"),
+                                            ("_count", str(LIMIT)), ("_total", "none")],
+                        base_url=base_url, default_count=LIMIT, max_count=LIMIT)
+    finally:
+        conn.info.pop(ACCESS_KEY, None)
+    out = []
+    for entry in bundle.get("entry", []):
+        enc = entry["resource"]
+        provider = enc.get("serviceProvider") or {}
+        kind = enc.get("class") or {}
+        out.append(EncounterChoice(enc["id"], (enc.get("period") or {}).get("start", ""), enc.get("status", ""),
+                                   kind.get("display") or kind.get("code", ""),
+                                   provider.get("display") or provider.get("reference", "")))
+    return out

@@ -21,6 +21,7 @@ def smart_configuration(origin: str) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": [*sorted(OTHER_SCOPES), "patient/*.rs", "user/*.cruds", "system/*.rs", "system/*.cruds"],
         "capabilities": ["launch-standalone", "authorize-post", "client-public", "client-confidential-asymmetric",
-                         "context-standalone-patient", "sso-openid-connect", "permission-offline", "permission-online",
+                         "context-standalone-patient", "context-standalone-encounter",
+                         "sso-openid-connect", "permission-offline", "permission-online",
                          "permission-v1", "permission-v2", "permission-patient", "permission-user"],
     }

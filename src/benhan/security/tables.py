@@ -108,6 +108,7 @@ auth_code = Table(
     Column("expires", BigInteger, nullable=False),
     Column("used", Boolean, nullable=False, default=False),
     Column("nonce", String(200)),  # OpenID Connect nonce, echoed in the id_token (migration 0004)
+    Column("encounter_id", String(64)),  # SMART launch/encounter context (migration 0007)
 )
 
 refresh_token = Table(
