@@ -179,19 +179,29 @@ class Access:
     def _related(self, pid: Any, relationship: frozenset[str]) -> ColumnElement[bool]:
         """Is the Patient whose id is the SQL expression ``pid`` related to this user?
 
-        Tested per patient (correlated EXISTS on the patient's own Encounters) rather than by building
-        the set of every related patient: a page about one patient costs the same in a department
-        with 100 patients or 100,000.
+        Tested per patient rather than by building the set of every related patient, so a page about
+        one patient costs the same in a department with 100 patients or 100,000: ONE correlated EXISTS
+        over the patient's own Encounters/CareTeams with the department and care-team tests as
+        alternatives inside it. (Two EXISTS joined by OR cannot become semi-joins in PostgreSQL, which
+        then hashes each subquery whole — every patient of the department — for a one-row read.)
         """
         p = self.principal
-        parts: list[ColumnElement[bool]] = []
+        c = s.compartment.alias("rel_comp")
+        x = s.idx_reference.alias("rel_ref")
+        alternatives: list[ColumnElement[bool]] = []
+        types: set[str] = set()
         if "department" in relationship and p.departments:
-            parts.append(_has_department_encounter(pid, p.departments))
-        if "care-team" in relationship:
-            parts.append(self._in_care_team(pid))
-        elif p.grants:
-            parts.append(pid.in_(p.grants))
-        return or_(*parts) if parts else false()
+            types.add("Encounter")
+            alternatives.append(and_(c.c.res_type == "Encounter", _department_encounter(x, p.departments)))
+        if "care-team" in relationship and p.practitioner_id:
+            types.update(TEAM_TYPES)
+            alternatives.append(_names_practitioner(x, p.practitioner_id))
+        related: ColumnElement[bool] = false()
+        if alternatives:
+            related = exists(select(c.c.res_pk).join(x, x.c.res_pk == c.c.res_pk).where(
+                c.c.comp_type == "Patient", c.c.comp_id == pid, c.c.res_type.in_(sorted(types)),
+                x.c.res_type == c.c.res_type, or_(*alternatives)))
+        return or_(pid.in_(p.grants), related) if p.grants else related
 
     def _in_care_team(self, pid: Any) -> ColumnElement[bool]:
         """``pid`` is under break-glass, or a CareTeam/Encounter of the patient names the user's Practitioner."""
@@ -199,30 +209,33 @@ class Access:
         parts: list[ColumnElement[bool]] = [pid.in_(p.grants)] if p.grants else []
         if p.practitioner_id:
             c = s.compartment.alias("team_comp")
-            ref = s.idx_reference.alias("team_ref")
-            parts.append(exists(select(c.c.res_pk).join(ref, ref.c.res_pk == c.c.res_pk).where(
-                c.c.comp_type == "Patient", c.c.comp_id == pid, c.c.res_type.in_(("CareTeam", "Encounter")),
-                ref.c.res_type.in_(("CareTeam", "Encounter")), ref.c.param.in_(("participant", "practitioner")),
-                ref.c.target_type == "Practitioner", ref.c.target_id == p.practitioner_id)))
+            x = s.idx_reference.alias("team_ref")
+            parts.append(exists(select(c.c.res_pk).join(x, x.c.res_pk == c.c.res_pk).where(
+                c.c.comp_type == "Patient", c.c.comp_id == pid, c.c.res_type.in_(TEAM_TYPES),
+                x.c.res_type == c.c.res_type, _names_practitioner(x, p.practitioner_id))))
         return or_(*parts) if parts else false()
 
 
-def _has_department_encounter(pid: Any, departments: tuple[str, ...]) -> ColumnElement[bool]:
-    """The patient ``pid`` has an Encounter whose serviceProvider is one of ``departments``, or whose
-    location is a Location managed by one of them."""
-    c = s.compartment.alias("dept_comp")
-    enc = s.idx_reference.alias("dept_enc")
+TEAM_TYPES = ("CareTeam", "Encounter")
+
+
+def _names_practitioner(x: Any, practitioner_id: str) -> ColumnElement[bool]:
+    """Index row ``x`` is a CareTeam participant or an Encounter participant naming the Practitioner."""
+    return and_(x.c.res_type.in_(TEAM_TYPES), x.c.param.in_(("participant", "practitioner")),
+                x.c.target_type == "Practitioner", x.c.target_id == practitioner_id)
+
+
+def _department_encounter(x: Any, departments: tuple[str, ...]) -> ColumnElement[bool]:
+    """Index row ``x`` makes its Encounter one of ``departments``': serviceProvider is the department, or
+    the location is a Location the department manages."""
     loc = s.idx_reference.alias("dept_loc")
     loc_res = s.resource.alias("dept_loc_res")
     department_locations = select(loc_res.c.id).join(loc, loc.c.res_pk == loc_res.c.pk).where(
         loc.c.res_type == "Location", loc.c.param == "organization", loc.c.target_type == "Organization",
         loc.c.target_id.in_(departments))
-    return exists(select(c.c.res_pk).join(enc, enc.c.res_pk == c.c.res_pk).where(
-        c.c.comp_type == "Patient", c.c.comp_id == pid, c.c.res_type == "Encounter", enc.c.res_type == "Encounter",
-        or_(and_(enc.c.param == "service-provider", enc.c.target_type == "Organization",
-                 enc.c.target_id.in_(departments)),
-            and_(enc.c.param == "location", enc.c.target_type == "Location",
-                 enc.c.target_id.in_(department_locations)))))
+    return and_(x.c.res_type == "Encounter", or_(
+        and_(x.c.param == "service-provider", x.c.target_type == "Organization", x.c.target_id.in_(departments)),
+        and_(x.c.param == "location", x.c.target_type == "Location", x.c.target_id.in_(department_locations))))
 
 
 def _in_patients(r: Any, rtype: str, ids: Any) -> ColumnElement[bool]:
