@@ -227,7 +227,7 @@ def update_docs() -> None:
                          f"{p['shown_visits']}", f"{p['chart']['p50_ms']:.0f}", f"{p['chart']['p95_ms']:.0f}",
                          f"{older.get('p50_ms', 0):.0f}" if older else "–",
                          f"{m['cpu_model'][:28]}, {m['cores_usable']} cores, load {m['load_average'][0]}",
-                         r["date"][:10]])
+                         r["date"][:16].replace("T", " ")])
     body = "\n".join([
         "## Patient chart (`benchmarks/chart.py`)",
         "",
@@ -240,16 +240,16 @@ def update_docs() -> None:
         "tests/web/test_chart.py): the Patient read, allergies, problem list, one page of Encounters and what",
         "was recorded during those visits (one multi-type search on SQLite, one search per type on PostgreSQL).",
         "",
-        "Reading the table: the load-11-13 rows were taken while five other jobs shared the 2 cores; on the",
-        "quiet machine (load ~1.3, 2026-11-23 00:50 UTC) SQLite opens these charts at p50 188-224 ms (target",
-        "met at the median, p95 311-394 ms is not) and PostgreSQL at p50 243-385 ms (over 300 ms for 4 of the 5).",
-        "Where the time goes: each read or search of a doctor pays for the relationship filter of",
-        "`security/access.py`, which rebuilds the set of every patient with a visit in the doctor's department",
-        "(2,665 patients here) instead of testing the one patient the page is about; the chart makes about five",
-        "such reads. The fix (not done): a maintained patient x department relation tested per patient.",
+        "Reading the table: rows dated before 2026-11-23 03:00 UTC were measured before the relationship",
+        "filter was rewritten (the load-11-13 ones also while five other jobs shared the 2 cores). Then every",
+        "read or search of a doctor rebuilt the set of all patients with a visit in the doctor's department",
+        "(2,665 here) inside `security/access.py`; now the filter is one correlated `EXISTS` on the patient's",
+        "own Encounters (tested per row), the access conditions are built once per request, and a",
+        "reference parameter with many `Encounter/<id>` values is one `IN` — see docs/security.md.",
         "",
         perfdoc.table(["backend", "DB resources", "visits", "years", "patient resources", "Observation",
-                       "MedicationRequest", "shown", "p50 ms", "p95 ms", "older p50 ms", "machine", "date"], rows),
+                       "MedicationRequest", "shown", "p50 ms", "p95 ms", "older p50 ms", "machine",
+                       "date (UTC)"], rows),
     ])
     perfdoc.update_section("chart", body)
 
