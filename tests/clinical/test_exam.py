@@ -56,7 +56,7 @@ def _visit(engine: Engine, gender: str = "male") -> VisitContext:
             "subject": {"reference": f"Patient/{patient.id}"}, "period": {"start": "2026-11-20T09:00:00+07:00"},
             "reasonCode": [{"text": "Sốt, ho 3 ngày"}]}).stored
         assert encounter is not None
-    return VisitContext(encounter.id, patient.id, WHEN, patient_gender=gender)
+    return VisitContext(encounter.id, patient.id, WHEN, patient_gender=gender, patient_birth_date="1980-05-01")
 
 
 def _read(engine: Engine, rtype: str, rid: str) -> dict[str, Any]:
@@ -230,6 +230,17 @@ def test_icd10_rules_name_the_field_and_nothing_is_written(exam_engine, gender, 
     assert words in caught.value.errors[field].vi
     assert _search(exam_engine, "Condition", [("encounter", f"Encounter/{ctx.encounter_id}")]) == []
     assert "diagnosis" not in _read(exam_engine, "Encounter", ctx.encounter_id)
+
+
+def test_the_icd10_age_rules_are_checked_by_the_form_itself(exam_engine):
+    ctx = _visit(exam_engine)  # born 1980: a newborn-only code (QĐ 4469 annex A3.1) is refused on the field
+    with transaction(exam_engine) as repo, pytest.raises(FormInvalid) as caught:
+        diagnoses.save(repo, ctx, "J18.9", ["P07.3"])
+    assert list(caught.value.errors) == ["secondary_code_1"]
+    message = caught.value.errors["secondary_code_1"]
+    assert "P07.3" in message.vi and "A3.1" in message.vi and "P07.3" in message.en
+    assert caught.value.cause is None  # the form's own check, before anything reached the repository
+    assert _search(exam_engine, "Condition", [("encounter", f"Encounter/{ctx.encounter_id}")]) == []
 
 
 def test_the_repository_rules_still_apply_when_a_form_check_is_bypassed(exam_engine, monkeypatch):

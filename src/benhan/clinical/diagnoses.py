@@ -108,7 +108,8 @@ def check(repo: Repository, ctx: VisitContext, codes: list[str]) -> dict[str, tu
             continue
         seen[code] = name
         issues = [i for i in check_diagnosis(repo.conn, code, main=n == 0, patient_gender=ctx.patient_gender,
-                                             encounter_end_date=None, today=day) if i.severity == "error"]
+                                             patient_birth_date=ctx.patient_birth_date, encounter_end_date=None,
+                                             today=day) if i.severity == "error"]
         if issues:
             errors[name] = Message("; ".join(i.vi for i in issues), "; ".join(i.en for i in issues))
         elif choice is not None:

@@ -62,6 +62,7 @@ class VisitContext:
     author_id: str | None = None  # Practitioner id of the signed-in user
     author_name: str | None = None
     patient_gender: str | None = None
+    patient_birth_date: str | None = None  # FHIR date (YYYY, YYYY-MM or YYYY-MM-DD): ICD-10 age rules
 
     @property
     def encounter_ref(self) -> dict[str, str]:

@@ -81,7 +81,7 @@ def _open(page: Page, encounter_id: str, *, write: str | None = None) -> VisitHe
 def _context(page: Page, visit: VisitHeader) -> VisitContext:
     return VisitContext(encounter_id=visit.encounter_id, patient_id=visit.patient_id, when=page.now,
                         author_id=page.user.practitioner_id, author_name=page.user.display_name,
-                        patient_gender=visit.gender)
+                        patient_gender=visit.gender, patient_birth_date=visit.birth_date)
 
 
 def _secondary_rows(count: int) -> int:
