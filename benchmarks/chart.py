@@ -81,14 +81,19 @@ def longest_histories(db_url: str, department: str, limit: int) -> list[tuple[st
     return [(str(pid), int(n)) for pid, n in rows]
 
 
-def ensure_doctor(db_url: str, department: str) -> None:
-    """A doctor account in ``department`` (the demo ``bacsi`` belongs to the first demo hospital's K01)."""
-    if _sql(db_url, "SELECT count(*) FROM user_account WHERE username = %s", (BENCH_DOCTOR,))[0][0]:
+def ensure_user(db_url: str, username: str, role: str, department: str, password: str, name: str) -> None:
+    """A ``role`` account in ``department`` (Organization id), made with ``benhan user add`` unless it exists."""
+    if _sql(db_url, "SELECT count(*) FROM user_account WHERE username = %s", (username,))[0][0]:
         return
     env = {**os.environ, "BENHAN_DATABASE_URL": db_url}
-    subprocess.run([sys.executable, "-m", "benhan.cli", "user", "add", BENCH_DOCTOR, "--name", "Bác sĩ (benchmark)",
-                    "--role", "doctor", "--department", department, "--password-stdin"], env=env, check=True,
-                   input=BENCH_PASSWORD + "\n", text=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "benhan.cli", "user", "add", username, "--name", name, "--role", role,
+                    "--department", department, "--password-stdin"], env=env, check=True,
+                   input=password + "\n", text=True, stdout=subprocess.DEVNULL)
+
+
+def ensure_doctor(db_url: str, department: str) -> None:
+    """A doctor account in ``department`` (the demo ``bacsi`` belongs to the first demo hospital's K01)."""
+    ensure_user(db_url, BENCH_DOCTOR, "doctor", department, BENCH_PASSWORD, "Bác sĩ (benchmark)")
 
 
 def resource_counts(db_url: str, patient_id: str) -> dict[str, int]:

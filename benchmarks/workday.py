@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import machine  # noqa: E402
 import server  # noqa: E402
 import workday_users  # noqa: E402
-from chart import busiest_department  # noqa: E402
+from chart import busiest_department, ensure_user  # noqa: E402
 from fhir_store import Database, open_database  # noqa: E402
 from workday_report import RESULTS_DIR, update_docs  # noqa: E402
 
@@ -197,11 +197,8 @@ def run_backend(backend: str, matrix: list[tuple[int, int]], duration: float, pa
 def staff_busiest_department(db_url: str) -> dict[str, str]:
     """A doctor and a nurse account in the department with the most Encounters; {role: username}."""
     department = busiest_department(db_url)
-    env = {**os.environ, "BENHAN_DATABASE_URL": db_url}
     for username, role in BENCH_STAFF.values():
-        subprocess.run([sys.executable, "-m", "benhan.cli", "user", "add", username, "--name", f"{role} (benchmark)",
-                        "--role", role, "--department", department, "--password-stdin"], env=env, check=True,
-                       input=BENCH_PASSWORD + "\n", text=True, stdout=subprocess.DEVNULL)
+        ensure_user(db_url, username, role, department, BENCH_PASSWORD, f"{role} (benchmark)")
     return {demo_role: username for demo_role, (username, _) in BENCH_STAFF.items()}
 
 
