@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -60,6 +63,11 @@ resource_version = Table(
 )
 
 
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index on both engines (``url = ?`` implies ``url IS NOT NULL`` for both planners)."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
 def _index_table(name: str, *columns: Column, indexes: tuple[Index, ...] = ()) -> Table:
     return Table(
         name,
@@ -92,10 +100,10 @@ idx_token = _index_table(
     Column("type_system", String(255)),  # Identifier.type coding, for :of-type
     Column("type_code", String(255)),
     indexes=(
+        # also serves system| (any code of a system): res_type, param prefix, system filtered in the index
         Index("ix_idx_token_code", "res_type", "param", "code", "system"),
-        Index("ix_idx_token_system", "res_type", "param", "system"),  # identifier=system|
         Index("ix_idx_token_text", "res_type", "param", "text",  # :text (starts-with)
-              postgresql_ops={"text": "text_pattern_ops"}),
+              postgresql_ops={"text": "text_pattern_ops"}, **_where("text IS NOT NULL")),
     ),
 )
 
@@ -140,7 +148,8 @@ idx_reference = _index_table(
     indexes=(
         Index("ix_idx_reference_target", "target_type", "target_id", "param"),
         Index("ix_idx_reference_src", "res_type", "param", "target_id"),
-        Index("ix_idx_reference_url", "res_type", "param", "url"),
+        # most references are local (Type/id) and have no URL: only rows with one are worth an entry
+        Index("ix_idx_reference_url", "res_type", "param", "url", **_where("url IS NOT NULL")),
     ),
 )
 

@@ -273,7 +273,8 @@ def _composite(state: _Extraction, composite: _Composite, resource: dict[str, An
                 else:
                     local: dict[str, Sink] = {kind: {}, "token": {}, "reference": {}}
                     state.run(kind, "", -1, fields, item, resource, local)
-                    rows = [(table, row) for table, sink in local.items() for row in sink]
+                    rows = [(table, _without_text(row) if table == "token" else row)
+                            for table, sink in local.items() for row in sink]
                     cache[key] = (item, rows)
                 if not rows:
                     break  # a component without a value: no composite search can match this element
@@ -286,6 +287,12 @@ def _composite(state: _Extraction, composite: _Composite, resource: dict[str, An
                 for name, rows in found:
                     for table, row in rows:
                         sinks[table][(name + row[0], grp, *row[2:])] = None
+
+
+def _without_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A composite component's token row: no search reads its text (``:text`` is not allowed there),
+    and leaving it NULL keeps the row out of the partial ``ix_idx_token_text`` index."""
+    return row if row[4] is None else (*row[:4], None, *row[5:])
 
 
 def _compartments(resource: dict[str, Any], references: Sink, params: frozenset[str]) -> list[tuple[str, str]]:
