@@ -149,6 +149,8 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
     page = parse_page(params, default_count, max_count)
     shape = parse_shape(params)
     total_mode = _total_mode(params)
+    if shape.summary == "count":
+        total_mode = "accurate"  # the count is the whole answer: _total cannot take it away or cap it
     specs = inc.parse_includes(params, warnings, strict)
     sort_values = [v for k, v in params if k == "_sort"]
     sort_types = [resource_type] if resource_type else types

@@ -74,8 +74,8 @@ def _parse_one(name: str, value: str, reverse: bool, iterate: bool, warnings: li
         return IncludeSpec(reverse, source, None, target, iterate)
     sp = lookup(source, param)
     if sp is None or sp.type != "reference":
-        ignored(warnings, strict, name, f"{source} không có tham số reference '{param}', đã bỏ qua {name}={value}",
-                f"{source} has no reference parameter '{param}'; {name}={value} was ignored")
+        ignored(warnings, strict, name, f"{source} không có tham số reference '{param}' ({name}={value})",
+                f"{source} has no reference parameter '{param}' ({name}={value})")
         return None
     return IncludeSpec(reverse, source, param, target, iterate)
 

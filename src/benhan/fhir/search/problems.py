@@ -26,10 +26,14 @@ def bad_modifier(param: str, modifier: str) -> FhirError:
 
 def ignored(warnings: list[Issue], strict: bool, param: str, vi: str, en: str,
             code: str = "not-supported") -> None:
-    """Report an ignored parameter: a warning, or a 400 when the client asked for strict handling."""
+    """Report an ignored parameter: a warning, or a 400 when the client asked for strict handling.
+
+    ``vi``/``en`` say what is wrong; only the warning adds that the parameter was ignored (under
+    ``handling=strict`` it was not: the whole search was refused).
+    """
     if strict:
         raise FhirError.one(400, code, vi, en, param)
-    issue = Issue(code, vi, en, param, severity="warning")
+    issue = Issue(code, f"{vi}, đã bỏ qua", f"{en}; it was ignored", param, severity="warning")
     if issue not in warnings:
         warnings.append(issue)
 
@@ -37,11 +41,11 @@ def ignored(warnings: list[Issue], strict: bool, param: str, vi: str, en: str,
 def unknown_param(ctx: Context, param: str, rtype: str | None) -> None:
     where = rtype or "system"
     ignored(ctx.warnings, ctx.strict, param,
-            f"Tham số tìm kiếm '{param}' không được hỗ trợ cho {where}, đã bỏ qua",
-            f"Unknown search parameter '{param}' for {where}; it was ignored")
+            f"Tham số tìm kiếm '{param}' không được hỗ trợ cho {where}",
+            f"Unknown search parameter '{param}' for {where}")
 
 
 def unsupported_param(ctx: Context, param: str) -> None:
     ignored(ctx.warnings, ctx.strict, param,
-            f"Tham số '{param}' chưa được hỗ trợ, đã bỏ qua",
-            f"Search parameter '{param}' is not supported; it was ignored")
+            f"Tham số '{param}' chưa được hỗ trợ",
+            f"Search parameter '{param}' is not supported")
