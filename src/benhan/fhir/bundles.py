@@ -78,6 +78,11 @@ def _entry_request(entry: _Entry, req: FhirRequest, body: Any) -> FhirRequest:
 def _response_entry(resp: FhirResponse, req: FhirRequest) -> dict[str, Any]:
     out: dict[str, Any] = {}
     resource = resp.body_resource()
+    if resource is not None and resource.get("resourceType") == "OperationOutcome" and "Location" in resp.headers:
+        # A write answered with Prefer: return=OperationOutcome: in a Bundle that is entry.response.outcome.
+        outcome, resource = resource, None
+    else:
+        outcome = operation_outcome(resp.warnings) if resp.warnings else None
     if resource is not None:
         out["resource"] = resource
         if resource.get("id") and resource.get("resourceType") not in ("Bundle", "OperationOutcome"):
@@ -90,6 +95,8 @@ def _response_entry(resp: FhirResponse, req: FhirRequest) -> dict[str, Any]:
         response["etag"] = resp.headers["ETag"]
     if resource is not None and isinstance(resource.get("meta"), dict) and "lastUpdated" in resource["meta"]:
         response["lastModified"] = resource["meta"]["lastUpdated"]
+    if outcome is not None:  # R4 Bundle.entry.response.outcome: hints and warnings of this entry
+        response["outcome"] = outcome
     out["response"] = response
     return out
 
@@ -143,6 +150,8 @@ def _run_transaction_entry(req: FhirRequest, ctx: Context, entry: _Entry, body: 
         assert result.stored is not None
         out = {"fullUrl": f"{req.base_url}/{target}",
                "response": stored_to_entry_response(result.stored, 201, req.base_url)}
+        if result.warnings:
+            out["response"]["outcome"] = operation_outcome(result.warnings)
         if "return=minimal" not in (req.header("prefer") or ""):
             out["resource"] = result.stored.resource()
         return out

@@ -50,6 +50,7 @@ class FhirResponse:
     resource: dict[str, Any] | None = None
     text: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    warnings: list[Any] = field(default_factory=list)  # errors.Issue of a successful write (entry.response.outcome)
 
     def body_resource(self) -> dict[str, Any] | None:
         if self.resource is not None:

@@ -28,7 +28,7 @@ from benhan.db import schema as s
 from benhan.vn import rules as vn_rules
 from benhan.vn import systems as vn_systems
 
-from . import definitions, validation
+from . import contained, definitions, validation
 from .clock import Clock, local_date, system_clock, to_instant
 from .errors import FhirError, Issue, invalid, not_found
 from .indexing import COLUMNS, IndexRows, extract_index
@@ -64,6 +64,9 @@ class WriteResult:
     status: int
     stored: Stored | None
     created: bool = False
+    # Non-blocking issues (severity warning) of a write that succeeded, e.g. an ICD-10 asterisk code without
+    # its dagger code (QĐ 4469 annex A1): the API returns them in an OperationOutcome, the UI beside the field.
+    warnings: list[Issue] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -112,6 +115,9 @@ class Repository:
         self._deferred_refs: list[LocalRef] = []
         self._live: set[tuple[str, str]] = set()  # written (not deleted) by this repository, in this transaction
         self._signing = False  # inside as_signer(): the signing service may add the signed tag
+        # (type, id) -> warnings of the latest write of that resource on this repository (WriteResult.warnings),
+        # for callers that write through a service and show the warnings afterwards (the exam form).
+        self.warnings: dict[tuple[str, str], list[Issue]] = {}
 
     # ---------------------------------------------------------------- reads
 
@@ -339,8 +345,7 @@ class Repository:
         now = self._next_time(previous)
         # Vietnamese identifiers (CCCD, BHYT, ...) are checked on every door into the store.
         vn_rules.raise_if_invalid(resource, today=local_date(now))
-        if rtype in ("Condition", "Encounter"):
-            self._check_diagnoses(resource, local_date(now))
+        warnings = self._check_diagnoses(resource, local_date(now)) if rtype in ("Condition", "Encounter") else []
         version = previous.version + 1 if previous is not None else 1
         resource["meta"] = {"versionId": str(version), "lastUpdated": to_instant(now), **meta}
         # Keep resourceType and id first, as clients and people reading JSON expect.
@@ -355,8 +360,12 @@ class Repository:
         self._enqueue(pending)
         self.flush_if_not_deferred()
         created = previous is None or previous.deleted
+        if warnings:
+            self.warnings[(rtype, rid)] = warnings
+        else:
+            self.warnings.pop((rtype, rid), None)
         return WriteResult(201 if created else 200,
-                           Stored(pending.pk or 0, rtype, rid, version, now, False, content), created)
+                           Stored(pending.pk or 0, rtype, rid, version, now, False, content), created, warnings)
 
     @contextmanager
     def as_system(self) -> Iterator[None]:
@@ -385,14 +394,15 @@ class Repository:
         finally:
             self._signing = signing
 
-    def _check_diagnoses(self, resource: dict[str, Any], today: Any) -> None:
-        """ICD-10 rules (main-diagnosis and sex-specific codes) wherever a diagnosis is recorded."""
+    def _check_diagnoses(self, resource: dict[str, Any], today: Any) -> list[Issue]:
+        """ICD-10 rules wherever a diagnosis is recorded: errors refuse the write, warnings are returned."""
         from benhan.terminology.diagnosis import check_resource
 
-        errors = [i for i in check_resource(self.conn, resource, resolve=self.peek, today=today)
-                  if i.severity == "error"]
+        issues = check_resource(self.conn, resource, resolve=self.peek, today=today)
+        errors = [i for i in issues if i.severity in ("error", "fatal")]
         if errors:
             raise FhirError(422, errors)
+        return [i for i in issues if i.severity == "warning"]
 
     def peek(self, rtype: str, rid: str) -> dict[str, Any] | None:
         """The live content of ``rtype/rid`` as this transaction sees it, without flushing buffered writes."""
@@ -409,6 +419,8 @@ class Repository:
 
     def discard_pending(self) -> None:
         """Forget buffered writes (their savepoint was rolled back)."""
+        for key in self._pending_keys:
+            self.warnings.pop(key, None)
         self._pending.clear()
         self._pending_keys.clear()
         self._live.clear()  # some may have been flushed inside the rolled-back savepoint
@@ -483,10 +495,12 @@ class Repository:
             for table in (*s.INDEX_TABLES.values(), s.compartment):
                 for start in range(0, len(stale), 500):
                     self.conn.execute(delete(table).where(table.c.res_pk.in_(stale[start:start + 500])))
+            contained.forget(self.conn, stale)
         bulk.insert_tuples(self.conn, s.resource_version, _VERSION_COLUMNS, [
             (p.pk, p.version, p.type, p.id, p.last_updated, p.deleted, p.method, p.content) for p in pending
         ])
         self._write_index(pending)
+        contained.write_rows(self.conn, pending)  # _contained searches (fhir/contained.py)
 
     def _insert_current_rows(self, new: list[_Pending]) -> None:
         """Insert new ``resource`` rows in one bulk statement, with their keys chosen beforehand."""

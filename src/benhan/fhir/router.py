@@ -187,16 +187,18 @@ def _write_response(req: FhirRequest, result: WriteResult) -> FhirResponse:
     base = req.base_url
     headers["Location"] = f"{base}/{stored.type}/{stored.id}/_history/{stored.version}"
     prefer = (req.header("prefer") or "").replace(" ", "")
+    warnings = result.warnings
     if "return=minimal" in prefer:
-        return FhirResponse(result.status, headers=headers)
+        return FhirResponse(result.status, headers=headers, warnings=warnings)
     if "return=OperationOutcome" in prefer:
         verb = ("Đã tạo", "Created") if result.status == 201 else ("Đã cập nhật", "Updated")
         from .errors import Issue
 
         outcome = operation_outcome([Issue("informational", f"{verb[0]} {stored.type}/{stored.id}",
-                                           f"{verb[1]} {stored.type}/{stored.id}", severity="information")])
-        return FhirResponse(result.status, outcome, headers=headers)
-    return FhirResponse(result.status, text=stored.content, headers=headers)
+                                           f"{verb[1]} {stored.type}/{stored.id}", severity="information"),
+                                     *warnings])
+        return FhirResponse(result.status, outcome, headers=headers, warnings=warnings)
+    return FhirResponse(result.status, text=stored.content, headers=headers, warnings=warnings)
 
 
 def _delete_response(result: WriteResult) -> FhirResponse:

@@ -9,6 +9,11 @@ content and refuses every POST. Who may open the tab and which cards show a form
 policy (``security/policy.toml``, through :mod:`benhan.web.permissions`), not from role names: a nurse
 records vitals and allergies, the record text and diagnoses are the doctor's.
 
+Warnings the repository returns with a successful write (ICD-10 annex A1: an asterisk code without its dagger
+code; no list valid on the visit's date) are shown beside the diagnosis field they concern: the HTMX answer to a
+save takes them from the repository (``Repository.warnings``); the page, which a plain POST redirects to, checks
+the stored diagnoses again with the same rules (read-only), so the warning stays until the diagnoses change.
+
 HTMX does not swap 4xx answers by default (``htmx-config`` has no ``responseHandling`` for 422), so a
 refused HTMX save answers 200 with the card in error and the header ``X-Form-Invalid: 1``.
 """
@@ -25,8 +30,9 @@ from starlette.responses import RedirectResponse, Response
 
 from benhan.clinical import allergies, diagnoses, exam_note, vitals
 from benhan.clinical.exam import FormInvalid, VisitContext
-from benhan.fhir.errors import FhirError
+from benhan.fhir.errors import FhirError, Issue
 from benhan.terminology import concepts, expand, systems
+from benhan.terminology.diagnosis import check_resource
 from benhan.terminology.model import Flag
 
 from .permissions import Needs, allows
@@ -45,6 +51,7 @@ WRITES: dict[str, Needs] = {"vitals": {"Observation": "c"}, "note": {"Compositio
                             "allergies": {"AllergyIntolerance": "c"}}
 MIN_SECONDARY_ROWS = 3
 _SUGGEST_FIELD = re.compile(r"main_code|secondary_code_([1-9][0-9]?)")
+_DIAGNOSIS_ENTRY = re.compile(r"Encounter\.diagnosis\[(\d+)\]")
 SUGGESTIONS = 15
 
 
@@ -114,7 +121,17 @@ def _model(page: Page, visit: VisitHeader) -> dict[str, Any]:
                              "can": _can(page, visit)}
     for card in CARDS:
         model.update(_load(page, visit, card))
+    model["warnings"] = {"diagnoses": _stored_diagnosis_warnings(page, visit, model["diagnoses"])}
     return model
+
+
+def _stored_diagnosis_warnings(page: Page, visit: VisitHeader, current: list[diagnoses.Diagnosis]) -> dict[str, str]:
+    """The warnings the write path would give the visit's diagnoses as stored (nothing is written)."""
+    if not current:
+        return {}
+    issues = check_resource(page.conn, visit.encounter, resolve=page.repo.peek, today=page.now.date())
+    warnings = {("Encounter", visit.encounter_id): [i for i in issues if i.severity == "warning"]}
+    return _on_fields(warnings, visit, current, page.lang)
 
 
 def _answer(page: Page, visit: VisitHeader, card: str, model: dict[str, Any], *, status: int = 200) -> Response:
@@ -126,6 +143,37 @@ def _answer(page: Page, visit: VisitHeader, card: str, model: dict[str, Any], *,
     full = _model(page, visit)
     full.update(model)
     return page.render("exam/page.html", status=status, **full)
+
+
+def _diagnosis_warnings(page: Page, visit: VisitHeader, current: list[diagnoses.Diagnosis]) -> dict[str, str]:
+    """The warnings of this request's writes (``Repository.warnings``) on the diagnosis fields."""
+    return _on_fields(page.repo.warnings, visit, current, page.lang)
+
+
+def _on_fields(warnings: dict[tuple[str, str], list[Issue]], visit: VisitHeader,
+               current: list[diagnoses.Diagnosis], lang: str) -> dict[str, str]:
+    """Warnings on the field of the code they concern (each text once), in the page's language.
+
+    ``Encounter.diagnosis[n]`` is the n-th code listed (the Encounter is written in rank order); a Condition
+    written in this request is the field of its code.
+    """
+    field_of = {d.condition_id: diagnoses.field_name(n) for n, d in enumerate(current)}
+    shown: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for (rtype, rid), issues in warnings.items():
+        for issue in issues:
+            if rtype == "Encounter" and rid == visit.encounter_id:
+                m = _DIAGNOSIS_ENTRY.fullmatch(issue.expression or "")
+                field = diagnoses.field_name(int(m.group(1))) if m else "main_code"
+            elif rtype == "Condition" and rid in field_of:
+                field = field_of[rid]
+            else:
+                continue
+            text = issue.en if lang == "en" else issue.vi
+            if text not in seen:
+                seen.add(text)
+                shown.setdefault(field, []).append(text)
+    return {field: "; ".join(texts) for field, texts in shown.items()}
 
 
 def _save(request: Request, encounter_id: str, card: str,
@@ -145,6 +193,8 @@ def _save(request: Request, encounter_id: str, card: str,
         visit = _visit(page, encounter_id)
         model = {"visit": visit, "tab": "exam", "forms": {}, "errors": {}, "saved": card, "can": _can(page, visit),
                  **_load(page, visit, card)}
+        if card == "diagnoses":
+            model["warnings"] = {card: _diagnosis_warnings(page, visit, model["diagnoses"])}
         return _answer(page, visit, card, model)
 
     return run_page(request, work)
