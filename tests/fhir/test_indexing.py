@@ -166,6 +166,29 @@ def test_observation_code_rows() -> None:
     assert values(BLOOD_PRESSURE, "token", "status", "code") == {("final",)}
 
 
+def test_codeable_concept_text_equal_to_a_display_has_no_row_of_its_own() -> None:
+    # Synthea's habit: text repeats the first coding's display (here with other case and diacritics).
+    height = {"resourceType": "Observation", "status": "final",
+              "code": {"coding": [{"system": LOINC, "code": "8302-2", "display": "Chiều cao"}],
+                       "text": "CHIEU CAO"}}
+    assert values(height, "token", "code", "system", "code", "text") == {(LOINC, "8302-2", "chieu cao")}
+    # A text different from every display keeps its row (BLOOD_PRESSURE: "Huyết áp").
+    assert (None, None, "huyet ap") in values(BLOOD_PRESSURE, "token", "code", "system", "code", "text")
+
+
+def test_composite_component_tokens_carry_no_text() -> None:
+    glucose = {"resourceType": "Observation", "status": "final",
+               "code": {"coding": [{"system": LOINC, "code": "2339-0", "display": "Glucose"}],
+                        "text": "Đường huyết"},
+               "valueQuantity": {"value": 6.3, "unit": "mmol/L", "system": UCUM, "code": "mmol/L"}}
+    for param in ("code-value-quantity$0", "combo-code-value-quantity$0"):
+        assert values(glucose, "token", param, "system", "code", "text") == {(LOINC, "2339-0", None)}
+    # A component whose only token is a text still marks the composite as present (one blank row).
+    text_only = {**glucose, "code": {"text": "Đường huyết"}}
+    assert values(text_only, "token", "code-value-quantity$0", "system", "code", "text") == {(None, None, None)}
+    assert values(text_only, "quantity", "code-value-quantity$1", "value") == {(6.3,)}
+
+
 def test_observation_date_in_utc() -> None:
     low = date_range("2024-05-01T01:30:00Z")[0]
     assert values(BLOOD_PRESSURE, "date", "date", "low", "high") == {(low, low + 999_999)}

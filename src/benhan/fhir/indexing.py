@@ -103,8 +103,8 @@ class _Param:
 @dataclass(frozen=True, slots=True)
 class _Composite:
     code: str
-    # per root stream: (root step, per component: (param name, kind, fields))
-    roots: tuple[tuple[Step, tuple[tuple[str, str, tuple[_Field, ...]], ...]], ...]
+    # per root stream: (root step, per component: (param name, kind, fields, gate as in _Param))
+    roots: tuple[tuple[Step, tuple[tuple[str, str, tuple[_Field, ...], frozenset[str] | None], ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +113,6 @@ class _Plan:
     composites: tuple[_Composite, ...]
     compartment_params: frozenset[str]
     resource_types: frozenset[str]
-
-
-@cache
-def _fields(kind: str, expression: str, base: str | None) -> tuple[_Field, ...]:
-    return _fields_and_gate(kind, expression, base)[0]
 
 
 @cache
@@ -159,12 +154,12 @@ def _plan(resource_type: str) -> _Plan:
         roots = []
         for stream in compile_path(param.expression, resource_type).streams:
             components = tuple(
-                (f"{code}${index}", kind, _fields(kind, expression, stream.path or resource_type))
+                (f"{code}${index}", kind, *_fields_and_gate(kind, expression, stream.path or resource_type))
                 for index, ((_, expression), kind) in enumerate(
                     zip(param.components, param.component_types, strict=True)
                 )
             )
-            if all(fields for _, _, fields in components):
+            if all(fields for _, _, fields, _ in components):
                 roots.append((stream.step, components))
         if roots:
             composites.append(_Composite(code, tuple(roots)))
@@ -263,7 +258,9 @@ def _composite(state: _Extraction, composite: _Composite, resource: dict[str, An
     for root_step, components in composite.roots:
         for item in root_step([resource], resource):
             found: list[tuple[str, list[tuple[str, tuple[Any, ...]]]]] = []
-            for name, kind, fields in components:
+            for name, kind, fields, gate in components:
+                if gate is not None and item.__class__ is dict and gate.isdisjoint(item):
+                    break  # the element lacks every key the component reads (valueQuantity, ...)
                 # Composites share components (Observation's ``code`` is in six of them): evaluate
                 # each component once per element, with a blank param that is filled in below.
                 key = (id(item), id(fields))
@@ -273,8 +270,7 @@ def _composite(state: _Extraction, composite: _Composite, resource: dict[str, An
                 else:
                     local: dict[str, Sink] = {kind: {}, "token": {}, "reference": {}}
                     state.run(kind, "", -1, fields, item, resource, local)
-                    rows = [(table, _without_text(row) if table == "token" else row)
-                            for table, sink in local.items() for row in sink]
+                    rows = _component_rows(local)
                     cache[key] = (item, rows)
                 if not rows:
                     break  # a component without a value: no composite search can match this element
@@ -289,10 +285,32 @@ def _composite(state: _Extraction, composite: _Composite, resource: dict[str, An
                         sinks[table][(name + row[0], grp, *row[2:])] = None
 
 
-def _without_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A composite component's token row: no search reads its text (``:text`` is not allowed there),
-    and leaving it NULL keeps the row out of the partial ``ix_idx_token_text`` index."""
-    return row if row[4] is None else (*row[:4], None, *row[5:])
+_BLANK_TOKEN = ("", -1, None, None, None, None, None)
+
+
+def _component_rows(sinks: dict[str, Sink]) -> list[tuple[str, tuple[Any, ...]]]:
+    """One component's rows, with token rows stripped of their text.
+
+    No composite search reads a component's text (``:text`` is not allowed there), so it is left
+    NULL (out of the partial ``ix_idx_token_text``), and a text-only row (CodeableConcept.text) is
+    dropped when the component has other rows. Kept alone, it still marks the component as present.
+    """
+    rows: list[tuple[str, tuple[Any, ...]]] = []
+    for table, sink in sinks.items():
+        if not sink:
+            continue
+        if table != "token":
+            rows += [(table, row) for row in sink]
+            continue
+        tokens: Sink = {}
+        for row in sink:
+            if row[4] is not None:
+                row = (row[0], row[1], row[2], row[3], None, row[5], row[6])
+            tokens[row] = None
+        if len(tokens) > 1:
+            tokens.pop(_BLANK_TOKEN, None)
+        rows += [(table, row) for row in tokens]
+    return rows
 
 
 def _compartments(resource: dict[str, Any], references: Sink, params: frozenset[str]) -> list[tuple[str, str]]:

@@ -11,6 +11,8 @@ Decisions the search engine relies on:
   A HumanName also gives its full name both ways ("given… family" and "family given…"), an Address
   its parts joined ("line… district city state postalCode country", ``exact`` with ", ").
 * token: ContactPoint gives ``code`` = its value and no system (ContactPoint.system is not a URI).
+  A CodeableConcept's text gets a row of its own (system and code NULL) only when no coding's
+  display normalises to the same text (``:text`` finds it on that coding's row).
   Booleans are ``true``/``false``. Identifier.type codings go to ``type_system``/``type_code``.
 * quantity and number: a Range is stored as two rows, ``<param>:low`` and ``<param>:high``, that share
   a ``grp`` number of their own; an open end is stored as :data:`RANGE_OPEN_LOW`/:data:`RANGE_OPEN_HIGH`.
@@ -110,23 +112,28 @@ def _string_any(sink: Sink, param: str, grp: int, value: Any) -> None:
 
 # -- token --------------------------------------------------------------------------------------
 
-def _coding(sink: Sink, param: str, grp: int, value: Any) -> None:
+def _coding(sink: Sink, param: str, grp: int, value: Any) -> str | None:
+    """Adds the Coding's row; returns its normalised display (for :func:`_codeable_concept`)."""
     if value.__class__ is not dict:
-        return
+        return None
     system, code, display = value.get("system"), value.get("code"), value.get("display")
     text = _norm(display) if display.__class__ is str else None
     if system is not None or code is not None or text:
         sink[(param, grp, _cut(system), _cut(code), text, None, None)] = None
+    return text
 
 
 def _codeable_concept(sink: Sink, param: str, grp: int, value: Any) -> None:
     if value.__class__ is not dict:
         return
-    for coding in value.get("coding") or ():
-        _coding(sink, param, grp, coding)
+    shown = [_coding(sink, param, grp, coding) for coding in value.get("coding") or ()]
     text = value.get("text")
     if text.__class__ is str and text:
-        sink[(param, grp, None, None, _norm(text), None, None)] = None
+        norm = _norm(text)
+        # ":text" matches CodeableConcept.text or a Coding.display: a text that a coding's row
+        # already carries (the usual "text = display of the first coding") needs no row of its own.
+        if norm not in shown:
+            sink[(param, grp, None, None, norm, None, None)] = None
 
 
 def identifier_rows(sink: Sink, param: str, grp: int, value: Any) -> None:

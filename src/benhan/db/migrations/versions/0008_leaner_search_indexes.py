@@ -1,4 +1,4 @@
-"""Leaner search indexes: fewer B-tree entries per written resource, same searches served.
+"""Cheaper writes: fewer B-tree entries per written resource (same searches served), lz4 content.
 
 Revision ID: 0008
 Revises: 0007
@@ -13,6 +13,10 @@ Every index costs on every insert (ingestion writes ~20 index rows per resource)
   now written without text (no composite search reads it; rows written before keep theirs).
 * ``ix_idx_token_system`` is dropped: ``system|`` (any code of a system) is served by
   ``ix_idx_token_code`` on its ``res_type, param`` prefix, filtering ``system`` inside the index.
+* PostgreSQL: the JSON ``content`` of ``resource`` and ``resource_version`` is compressed with lz4
+  instead of pglz when it is stored out of line (~11 % of resources, 40 % of the bytes): about a
+  third of the CPU per compressed value, 2 % more bytes. Rows written before stay pglz (both are
+  read transparently). Skipped when the server was built without lz4.
 """
 
 import sqlalchemy as sa
@@ -36,9 +40,23 @@ def upgrade() -> None:
     op.create_index("ix_idx_token_text", "idx_token", ["res_type", "param", "text"],
                     postgresql_ops={"text": "text_pattern_ops"}, **_partial("text IS NOT NULL"))
     op.drop_index("ix_idx_token_system", table_name="idx_token")
+    _content_compression("lz4")
+
+
+def _content_compression(method: str) -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    supported = bind.execute(sa.text(
+        "SELECT :method = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"),
+        {"method": method}).scalar()
+    if supported:
+        for table in ("resource", "resource_version"):
+            op.execute(f"ALTER TABLE {table} ALTER COLUMN content SET COMPRESSION {method}")
 
 
 def downgrade() -> None:
+    _content_compression("pglz")
     op.create_index("ix_idx_token_system", "idx_token", ["res_type", "param", "system"])
     op.drop_index("ix_idx_token_text", table_name="idx_token")
     op.create_index("ix_idx_token_text", "idx_token", ["res_type", "param", "text"],
