@@ -258,12 +258,15 @@ def test_scope_narrowing(world):
     assert refused["error"] == ["invalid_scope"]
 
 
-def test_clinician_patient_context_comes_from_launch(world):
+def test_clinician_patient_context_comes_from_the_picker(world):
     app = App(world)
     app.sign_in("bs.an")
-    outside = app.redirected(app.consent_page("launch/patient patient/*.rs", launch="p2"))
+    outside = app.redirected(app.consent_page("launch/patient patient/*.rs", picked_patient="p2"))
     assert outside["error"] == ["invalid_scope"]
-    got = app.authorize("launch/patient patient/*.rs openid fhirUser", launch="p1", nonce="n-42")
+    # a bare patient id is not a launch value (EHR launch values are made by the web app: test_ehr_launch.py)
+    bare = app.redirected(app.consent_page("launch launch/patient patient/*.rs", launch="p1"))
+    assert bare["error"] == ["invalid_scope"]  # this app is not registered for the 'launch' scope
+    got = app.authorize("launch/patient patient/*.rs openid fhirUser", picked_patient="p1", nonce="n-42")
     body = app.exchange(got["code"][0]).json()
     assert body["patient"] == "p1"
     claims = jwt.decode(body["id_token"], options={"verify_signature": False})
@@ -318,7 +321,7 @@ def test_authorize_sign_in_does_not_confirm_a_password_without_the_code(world):
 
     user = world.user("bs.tam", ["doctor"], departments=["khoa-noi"], totp=True)
     app = App(world)
-    start = app.consent_page("launch/patient patient/*.rs", launch="p1")
+    start = app.consent_page("launch/patient patient/*.rs", picked_patient="p1")
     assert start.status_code == 303 and start.headers["location"].startswith("/auth/login?next=%2Foauth%2Fauthorize")
 
     def attempt(password: str, code: str = ""):  # type: ignore[no-untyped-def]

@@ -111,6 +111,7 @@ NO_PATIENT_DATA = {
     "/",  # a redirect to the user's start page
     "/signing-keys/{kid}",  # a public key
     "/auth/account", "/auth/password", "/auth/totp",  # the signed-in user's own account
+    "/apps",  # the apps menu: registered apps only (launching one, a POST, reads and audits the patient)
 }
 
 

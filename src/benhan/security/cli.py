@@ -148,8 +148,9 @@ def _client_add(args: argparse.Namespace, settings: Settings) -> int:
         with _tx(settings) as conn:
             client = oauth_clients.add_client(conn, client_id=args.client_id, name=args.name or args.client_id,
                                               kind=args.kind, scopes=args.scope, redirect_uris=args.redirect_uri or [],
-                                              jwks=jwks)
-            _audit(conn, "client-add", f"client/{client.client_id}", f"scopes={client.scopes}")
+                                              jwks=jwks, launch_url=args.launch_url)
+            _audit(conn, "client-add", f"client/{client.client_id}",
+                   f"scopes={client.scopes}" + (f" launch_url={client.launch_url}" if client.launch_url else ""))
     except (oauth_clients.ClientError, orjson.JSONDecodeError) as exc:
         return _fail(exc)
     print(f"Đã đăng ký / registered: {client.client_id} ({client.kind}) scopes: {client.scopes}")
@@ -261,6 +262,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cadd.add_argument("--scope", required=True, help='e.g. "patient/*.rs launch/patient openid fhirUser"')
     cadd.add_argument("--redirect-uri", action="append")
     cadd.add_argument("--jwks", help="JWKS file, or inline JSON (backend services)")
+    cadd.add_argument("--launch-url", help="SMART EHR launch: the app's launch URL (needs the 'launch' scope)")
     cadd.set_defaults(func=_client_add)
 
     token = sub.add_parser("token", help="mã truy cập / access tokens")

@@ -53,8 +53,15 @@ def ensure_key_committed(engine: Engine) -> str:
 def private_key(conn: Connection) -> tuple[str, object]:
     """(kid, private key) of the active key."""
     kid = ensure_key(conn)
-    pem = conn.execute(select(signing_key.c.private_pem).where(signing_key.c.kid == kid)).scalar_one()
-    return kid, serialization.load_pem_private_key(pem.encode(), password=None)
+    key = private_key_by_kid(conn, kid)
+    assert key is not None
+    return kid, key
+
+
+def private_key_by_kid(conn: Connection, kid: str) -> object | None:
+    """The private key ``kid`` (active or retired), None when there is none."""
+    pem = conn.execute(select(signing_key.c.private_pem).where(signing_key.c.kid == kid)).scalar()
+    return None if pem is None else serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 class KeyRing:

@@ -4,8 +4,9 @@ context and PKCE challenge; stored as a SHA-256 hash).
 
 Granted scopes = requested ∩ the client's registered scopes ∩ what the user's roles allow.
 ``launch/patient`` (and any ``patient/`` scope) needs a patient context: a patient user's own
-Patient, or for staff a ``launch`` parameter naming a Patient the user may see; without one, staff
-choose a patient in the picker (:class:`PickPatient`), which comes back as ``picked_patient``.
+Patient; for staff the patient of an EHR launch (scope ``launch`` with the opaque ``launch`` value the
+web app made, see :mod:`.ehr_launch`), or else one chosen in the picker (:class:`PickPatient`), which
+comes back as ``picked_patient``. The context is checked against the user's access again here.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from benhan.fhir.clock import Clock, system_clock
 
 from .access import Access
 from .accounts import User
+from .ehr_launch import LaunchContext, LaunchError, open_launch
 from .oauth_clients import Client, get_client
 from .oauth_errors import OAuthError
 from .policy import load_policy
 from .principal import Principal, active_grants
 from .scopes import ResourceScope, ScopeSet, narrow, parse_scopes
-from .tables import auth_code
+from .tables import auth_code, refresh_token
 
 CODE_TTL = 120  # seconds
 _PKCE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
@@ -148,13 +150,35 @@ def decide(conn: Connection, req: AuthorizeRequest, user: User, *, clock: Clock 
     if not scopes.resources and not (scopes.other - {"offline_access", "online_access"}):
         raise OAuthError("invalid_scope", "Không có phạm vi nào được cấp cho ứng dụng này và vai trò của bạn",
                          "None of the requested scopes is allowed for this application and your roles")
+    launch = _ehr_launch(conn, req, user, scopes, clock)
     patient = encounter = None
-    if scopes.other & {"launch/patient", "launch/encounter"} or scopes.has_context("patient"):
-        patient = _patient_context(conn, user, req.launch or req.picked, clock)
-    if "launch/encounter" in scopes.other:
+    if launch is not None:  # the EHR's context; the pickers are not offered
+        patient = _patient_context(conn, user, launch.patient, clock)
+        if launch.encounter:
+            encounter = _encounter_context(conn, user, patient, launch.encounter, clock)
+    elif scopes.other & {"launch/patient", "launch/encounter"} or scopes.has_context("patient"):
+        patient = _patient_context(conn, user, req.picked, clock)
+    if "launch/encounter" in scopes.other and encounter is None:
         assert patient is not None
         encounter = _encounter_context(conn, user, patient, req.picked_encounter, clock)
     return Grant(scopes, patient, encounter)
+
+
+def _ehr_launch(conn: Connection, req: AuthorizeRequest, user: User, scopes: ScopeSet, clock: Clock
+                ) -> LaunchContext | None:
+    """The EHR launch context of the request: the ``launch`` value, made for this app and this user."""
+    if req.launch is None:
+        if "launch" in scopes.other:
+            raise OAuthError("invalid_request", "Phạm vi 'launch' chỉ dùng khi ứng dụng được mở từ EMR (thiếu launch)",
+                             "The 'launch' scope is for an EHR launch: the launch parameter is missing")
+        return None
+    if "launch" not in scopes.other:
+        raise OAuthError("invalid_scope", "Khởi chạy từ EMR cần phạm vi 'launch' (đã đăng ký cho ứng dụng)",
+                         "An EHR launch needs the 'launch' scope, registered for this app")
+    try:
+        return open_launch(conn, req.launch, client_id=req.client.client_id, user_id=user.id, clock=clock)
+    except LaunchError as exc:
+        raise OAuthError("invalid_request", exc.vi, exc.en) from exc
 
 
 def picker_principal(conn: Connection, user: User, *, client_id: str | None = None, ip: str | None = None,
@@ -166,8 +190,8 @@ def picker_principal(conn: Connection, user: User, *, client_id: str | None = No
                      grants=active_grants(conn, user.id, clock), ip=ip)
 
 
-def _patient_context(conn: Connection, user: User, launch: str | None, clock: Clock) -> str:
-    wanted = launch.removeprefix("Patient/") if launch else None
+def _patient_context(conn: Connection, user: User, chosen: str | None, clock: Clock) -> str:
+    wanted = chosen.removeprefix("Patient/") if chosen else None
     if user.patient_id and "patient" in user.roles:
         if wanted not in (None, user.patient_id):
             raise OAuthError("invalid_scope", "Người bệnh chỉ được mở hồ sơ của chính mình",
@@ -209,8 +233,10 @@ def create_code(conn: Connection, req: AuthorizeRequest, grant: Grant, user: Use
                 refresh_ttl: int, clock: Clock = system_clock) -> str:
     """A new authorization code (returned once; only its hash is stored)."""
     now = clock() // 1_000_000
-    # used codes are kept while their tokens may live, so that a replay can still revoke them
-    conn.execute(delete(auth_code).where(auth_code.c.expires < now - refresh_ttl))
+    # Used codes are kept while their tokens may live, so that a replay can still revoke them, and while
+    # their grant has a live refresh token: a refresh repeats the code's launch context (encounter_id).
+    live = select(refresh_token.c.family).where(refresh_token.c.expires >= now, refresh_token.c.revoked.is_(False))
+    conn.execute(delete(auth_code).where(auth_code.c.expires < now - refresh_ttl, auth_code.c.code_hash.not_in(live)))
     code = secrets.token_urlsafe(32)
     conn.execute(insert(auth_code), {
         "code_hash": digest(code), "client_id": req.client.client_id, "user_id": user.id,

@@ -1,11 +1,18 @@
 """Registered OAuth clients: user-facing SMART apps (``public``: PKCE only; ``confidential``: PKCE
 and a ``private_key_jwt`` client assertion) and backend services (other hospitals, the Department of
 Health, lab middleware) that authenticate with a JWT signed by a key from the JWKS registered here.
+
+A user-facing app may also have a *launch URL* (SMART EHR launch): where the clinician web app sends
+the browser with ``iss`` and ``launch``. It is kept in the ``redirect_uris`` column, which then holds a
+JSON object ``{"redirect_uris": [...], "launch_url": "..."}`` instead of the plain array (no schema
+change); both forms are read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import Connection, insert, select, update
@@ -33,18 +40,43 @@ class Client:
     scopes: str
     jwks: dict[str, object] | None
     disabled: bool
+    launch_url: str | None = None  # SMART EHR launch: where the web app sends the browser
+
+
+def _from_row(row: Any) -> Client:
+    stored = orjson.loads(row["redirect_uris"])
+    uris, launch_url = (stored, None) if isinstance(stored, list) else (stored["redirect_uris"], stored["launch_url"])
+    return Client(row["client_id"], row["name"], row["kind"], tuple(uris), row["scopes"],
+                  orjson.loads(row["jwks"]) if row["jwks"] else None, row["disabled"], launch_url)
 
 
 def get_client(conn: Connection, client_id: str) -> Client | None:
     row = conn.execute(select(oauth_client).where(oauth_client.c.client_id == client_id)).mappings().first()
-    if row is None:
-        return None
-    return Client(row["client_id"], row["name"], row["kind"], tuple(orjson.loads(row["redirect_uris"])),
-                  row["scopes"], orjson.loads(row["jwks"]) if row["jwks"] else None, row["disabled"])
+    return None if row is None else _from_row(row)
+
+
+def launchable_clients(conn: Connection) -> list[Client]:
+    """Enabled apps with a launch URL (the web app's "Apps" menu), by name."""
+    rows = conn.execute(select(oauth_client).where(oauth_client.c.disabled.is_(False),
+                                                   oauth_client.c.kind != "backend")
+                        .order_by(oauth_client.c.name, oauth_client.c.client_id)).mappings()
+    return [c for c in map(_from_row, rows) if c.launch_url]
+
+
+def check_launch_url(url: str) -> str:
+    """An absolute ``https`` URL (``http`` only on this machine, for development), without a fragment."""
+    parts = urlsplit(url)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local) or not parts.netloc \
+            or parts.fragment:
+        raise ClientError("Địa chỉ khởi chạy phải là URL https tuyệt đối, không có phần #",
+                          "The launch URL must be an absolute https URL without a fragment")
+    return url
 
 
 def add_client(conn: Connection, *, client_id: str, name: str, kind: str, scopes: str,
-               redirect_uris: list[str] | tuple[str, ...] = (), jwks: dict[str, object] | None = None) -> Client:
+               redirect_uris: list[str] | tuple[str, ...] = (), jwks: dict[str, object] | None = None,
+               launch_url: str | None = None) -> Client:
     if kind not in KINDS:
         raise ClientError(f"Loại ứng dụng phải là {' hoặc '.join(KINDS)}", f"kind must be one of {KINDS}")
     if get_client(conn, client_id) is not None:
@@ -61,8 +93,18 @@ def add_client(conn: Connection, *, client_id: str, name: str, kind: str, scopes
             raise ClientError("Dịch vụ hệ thống chỉ nhận phạm vi system/", "Backend clients take system/ scopes only")
     elif not redirect_uris:
         raise ClientError("Ứng dụng cần ít nhất một redirect URI", "A user-facing app needs a redirect URI")
+    if launch_url is not None:
+        if kind == "backend":
+            raise ClientError("Dịch vụ hệ thống không có địa chỉ khởi chạy", "Backend clients have no launch URL")
+        if "launch" not in parsed.other:
+            raise ClientError("Ứng dụng khởi chạy từ EMR cần phạm vi 'launch'",
+                              "An app launched from the EMR needs the 'launch' scope")
+        check_launch_url(launch_url)
+    stored: object = list(redirect_uris)
+    if launch_url:
+        stored = {"redirect_uris": list(redirect_uris), "launch_url": launch_url}
     conn.execute(insert(oauth_client), {
-        "client_id": client_id, "name": name, "kind": kind, "redirect_uris": orjson.dumps(list(redirect_uris)).decode(),
+        "client_id": client_id, "name": name, "kind": kind, "redirect_uris": orjson.dumps(stored).decode(),
         "scopes": parsed.text(), "jwks": orjson.dumps(jwks).decode() if jwks else None, "disabled": False,
         "created": system_clock()})
     client = get_client(conn, client_id)

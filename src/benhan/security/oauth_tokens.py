@@ -211,7 +211,10 @@ def refresh(conn: Connection, ep: Endpoint, form: dict[str, str]) -> dict[str, A
     scopes = role_scopes(granted, user)
     if not scopes.resources:
         raise OAuthError("invalid_scope", "Không còn phạm vi nào được phép", "No scope is allowed any more")
-    body, jti = _issue_for_user(conn, ep, client, user, scopes, row["patient_id"], family=row["family"])
+    # SMART: the refreshed token response repeats the grant's launch context (patient, encounter)
+    encounter = conn.execute(select(auth_code.c.encounter_id).where(auth_code.c.code_hash == row["family"])).scalar()
+    body, jti = _issue_for_user(conn, ep, client, user, scopes, row["patient_id"], family=row["family"],
+                                encounter=encounter)
     audit.append(conn, [_user_entry("token-refresh", 200, user, client, ep, entity=f"token/{jti}",
                                     patient=row["patient_id"], detail=f"scope={body['scope']}")])
     return body

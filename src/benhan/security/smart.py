@@ -20,8 +20,10 @@ def smart_configuration(origin: str) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": [*sorted(OTHER_SCOPES), "patient/*.rs", "user/*.cruds", "system/*.rs", "system/*.cruds"],
-        "capabilities": ["launch-standalone", "authorize-post", "client-public", "client-confidential-asymmetric",
-                         "context-standalone-patient", "context-standalone-encounter",
+        "capabilities": ["launch-ehr", "launch-standalone", "authorize-post", "client-public",
+                         "client-confidential-asymmetric",
+                         "context-ehr-patient", "context-ehr-encounter", "context-standalone-patient",
+                         "context-standalone-encounter",
                          "sso-openid-connect", "permission-offline", "permission-online",
                          "permission-v1", "permission-v2", "permission-patient", "permission-user"],
     }

@@ -8,11 +8,11 @@ from starlette.responses import RedirectResponse, Response
 
 from benhan.security.web_render import WEB_DIR
 
-from . import chart, conclusion, exam, orders, printing, queue, reception
+from . import apps, chart, conclusion, exam, orders, printing, queue, reception
 from .scope import Page, run_page
 
 router = APIRouter(include_in_schema=False)
-for part in (reception, queue, exam, orders, conclusion, printing, chart):
+for part in (reception, queue, exam, orders, conclusion, printing, chart, apps):
     router.include_router(part.router)
 
 # Where each role starts its day (the first matching role wins).
