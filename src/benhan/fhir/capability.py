@@ -18,6 +18,18 @@ INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance"
                 "create", "search-type")
 
 
+# Search result parameters the server implements that R4 defines in search.html rather than as SearchParameter
+# resources (so without a definition URL); listed so that clients know they are honoured.
+RESULT_PARAMS = (
+    {"name": "_contained", "type": "token",
+     "documentation": "true | false | both: search contained resources (indexed like stored ones) / "
+                      "tìm cả tài nguyên được chứa (contained)"},
+    {"name": "_containedType", "type": "token",
+     "documentation": "container | contained: return the containers or the contained resources "
+                      "(fullUrl = container URL + #id) / trả về tài nguyên chứa hoặc tài nguyên được chứa"},
+)
+
+
 def capability_statement(base_url: str) -> dict[str, Any]:
     statement = dict(_statement())
     statement["implementation"] = {"description": "Bệnh Án FHIR R4 server", "url": base_url}
@@ -41,7 +53,7 @@ def _statement() -> dict[str, Any]:
             "readHistory": True,
             "updateCreate": True,
             "conditionalCreate": True,
-            "conditionalRead": "not-supported",
+            "conditionalRead": "full-support",  # If-None-Match and If-Modified-Since give 304
             "conditionalUpdate": True,
             "conditionalDelete": "single",
             "referencePolicy": ["literal", "logical", "resolves", "local"],
@@ -49,7 +61,7 @@ def _statement() -> dict[str, Any]:
             "searchRevInclude": ["*"],
             "searchParam": [
                 {"name": p.code, "definition": p.url, "type": p.type} for p in sorted(supported, key=lambda p: p.code)
-            ],
+            ] + list(RESULT_PARAMS),
         }
         ops = [{"name": name, "definition": op.definition(name, rtype)} for name, op in OPERATIONS.items()
                if op.levels & {"type", "instance"} and op.applies_to(rtype)]

@@ -28,7 +28,7 @@ from benhan.db import schema as s
 from benhan.vn import rules as vn_rules
 from benhan.vn import systems as vn_systems
 
-from . import definitions, validation
+from . import contained, definitions, validation
 from .clock import Clock, local_date, system_clock, to_instant
 from .errors import FhirError, Issue, invalid, not_found
 from .indexing import COLUMNS, IndexRows, extract_index
@@ -495,10 +495,12 @@ class Repository:
             for table in (*s.INDEX_TABLES.values(), s.compartment):
                 for start in range(0, len(stale), 500):
                     self.conn.execute(delete(table).where(table.c.res_pk.in_(stale[start:start + 500])))
+            contained.forget(self.conn, stale)
         bulk.insert_tuples(self.conn, s.resource_version, _VERSION_COLUMNS, [
             (p.pk, p.version, p.type, p.id, p.last_updated, p.deleted, p.method, p.content) for p in pending
         ])
         self._write_index(pending)
+        contained.write_rows(self.conn, pending)  # _contained searches (fhir/contained.py)
 
     def _insert_current_rows(self, new: list[_Pending]) -> None:
         """Insert new ``resource`` rows in one bulk statement, with their keys chosen beforehand."""

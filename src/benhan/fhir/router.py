@@ -154,7 +154,7 @@ def _read_response(req: FhirRequest, stored: Stored, *, vread: bool = False) -> 
     headers = _resource_headers(stored)
     if not vread:
         inm = req.header("if-none-match")
-        if inm and parse_etag(inm) == stored.version:
+        if inm and _none_match_fails(inm, stored.version):
             return FhirResponse(304, headers=headers)
         ims = req.header("if-modified-since")
         if ims and _not_modified_since(stored.last_updated, ims):
@@ -164,6 +164,12 @@ def _read_response(req: FhirRequest, stored: Stored, *, vread: bool = False) -> 
 
         return FhirResponse(200, shape_resource(stored.resource(), req.query), headers=headers)
     return FhirResponse(200, text=stored.content, headers=headers)
+
+
+def _none_match_fails(header: str, version: int) -> bool:
+    """RFC 9110 If-None-Match on a read: ``*`` (any version exists) or a list naming the current version."""
+    tags = [tag.strip() for tag in header.split(",")]
+    return "*" in tags or any(parse_etag(tag) == version for tag in tags)
 
 
 def _wants_subset(req: FhirRequest) -> bool:

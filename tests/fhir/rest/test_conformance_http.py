@@ -129,3 +129,14 @@ def test_conditional_update_with_several_matches_writes_nothing(client):
     assert resp.status_code == 412
     assert resp.json()["issue"][0]["code"] == "multiple-matches"
     assert client.get("Patient?gender=female&_summary=count").json()["total"] == 0
+
+
+def test_if_none_match_star_and_lists(client):
+    created = client.create(VN_PATIENT)
+    rid = created["id"]
+    client.put(f"Patient/{rid}", {**created, "active": True})  # version 2
+    assert client.get(f"Patient/{rid}", headers={"If-None-Match": "*"}).status_code == 304
+    assert client.get(f"Patient/{rid}", headers={"If-None-Match": 'W/"1", W/"2"'}).status_code == 304
+    resp = client.get(f"Patient/{rid}", headers={"If-None-Match": 'W/"1", "x"'})
+    assert resp.status_code == 200 and resp.json()["meta"]["versionId"] == "2"
+    assert client.get("Patient/nobody", headers={"If-None-Match": "*"}).status_code == 404

@@ -21,6 +21,9 @@ def test_capability_statement_is_generated_from_the_registry(client):
     interactions = {i["code"] for i in resources["Observation"]["interaction"]}
     assert {"read", "vread", "update", "patch", "delete", "create", "search-type", "history-instance"} <= interactions
     assert any(op["name"] == "everything" for op in resources["Patient"]["operation"])
+    medication_params = {p["name"]: p for p in resources["Medication"]["searchParam"]}
+    assert medication_params["_contained"]["type"] == "token" and "_containedType" in medication_params
+    assert resources["Patient"]["conditionalRead"] == "full-support"  # If-None-Match / If-Modified-Since
     assert not any(op["name"] == "everything" for op in resources["Observation"].get("operation", []))
 
 

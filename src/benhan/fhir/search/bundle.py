@@ -19,7 +19,8 @@ def entries(base_url: str, rows: list[Row], mode: str, shape: Shape) -> list[dic
         resource = orjson.loads(row.content)
         if not whole:
             resource = shape.apply(resource, match=mode == "match")
-        out.append({"fullUrl": f"{base_url}/{row.type}/{row.id}", "resource": resource, "search": {"mode": mode}})
+        url = row.url or f"{base_url}/{row.type}/{row.id}"
+        out.append({"fullUrl": url, "resource": resource, "search": {"mode": mode}})
     return out
 
 

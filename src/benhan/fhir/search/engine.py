@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import ColumnElement, Connection, Select, func, select, union_all
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, null, or_, select, union_all
 
 from benhan.db import schema as s
 
 from ..clock import system_clock
 from ..definitions import is_resource_type
 from ..errors import FhirError, Issue
+from . import contained
 from . import includes as inc
 from .bundle import entries, searchset
 from .filters import compile_criteria
@@ -60,10 +61,11 @@ def _types_param(params: list[tuple[str, str]]) -> list[str] | None:
 
 def build_where(conn: Connection, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
                 strict: bool, warnings: list[Issue], compartment: tuple[str, str] | None = None,
-                now: int | None = None, access: Any = None
+                now: int | None = None, access: Any = None, res: Any = None
                 ) -> tuple[list[ColumnElement[bool]], Context, list[str] | None]:
-    """WHERE conditions on ``resource`` for the filter parameters, the context, and the types searched."""
-    r = s.resource
+    """WHERE conditions on ``resource`` (or ``res``, shaped like it) for the filter parameters, the
+    context, and the types searched."""
+    r = s.resource if res is None else res
     ctx = Context(r, resource_type, conn.dialect.name, base_url, now if now is not None else system_clock(),
                   strict, warnings, access=access, conn=conn)
     where: list[ColumnElement[bool]] = [r.c.deleted.is_(False)]
@@ -144,6 +146,11 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
     access = access_filter(conn, access)
     warnings: list[Issue] = []
     _check_result_params(params, warnings, strict)
+    mode = contained.parse_mode(params)
+    if not mode.plain:
+        return _search_contained(conn, resource_type, params, mode, warnings, base_url=base_url,
+                                 default_count=default_count, max_count=max_count, strict=strict,
+                                 compartment=compartment, now=now, access=access)
     where, ctx, types = build_where(conn, resource_type, params, base_url=base_url, strict=strict,
                                     warnings=warnings, compartment=compartment, now=now, access=access)
     page = parse_page(params, default_count, max_count)
@@ -174,15 +181,103 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
             snapshot = result[0][4]
         rows = [inc.Row(row[0], row[1], row[2], row[3]) for row in result]
 
-    total = _total(conn, where, total_mode, page.offset, rows, has_next, count_only)
+    total = _total(conn, select(r.c.pk).where(*where), total_mode, page.offset, rows, has_next, count_only)
+    return _bundle(conn, resource_type, params, rows, specs, warnings, total=total, has_next=has_next,
+                   snapshot=snapshot, page=page, shape=shape, base_url=base_url, compartment=compartment,
+                   access=access)
+
+
+def _bundle(conn: Connection, resource_type: str | None, params: list[tuple[str, str]], rows: list[inc.Row],
+            specs: list[inc.IncludeSpec], warnings: list[Issue], *, total: int | None, has_next: bool,
+            snapshot: int | None, page: Any, shape: Any, base_url: str, compartment: tuple[str, str] | None,
+            access: Any) -> dict[str, Any]:
+    """Includes, the access filter's last word (and audit), entries and links."""
     included = inc.resolve(conn, specs, rows, warnings, base_url=base_url) if specs else []
     if access is not None:
-        included = access.after_search(conn, resource_type, params, rows, included, compartment)
+        included = access.after_search(conn, resource_type, params, contained.audit_rows(rows), included,
+                                       compartment)
     entry = [] if shape.summary == "count" else (
         entries(base_url, rows, "match", shape) + entries(base_url, included, "include", shape))
     path = _path(base_url, resource_type, compartment)
     return searchset(total=total, links=links(path, params, page, has_next=has_next, snapshot=snapshot),
                      entry=entry, warnings=warnings)
+
+
+def _search_contained(conn: Connection, resource_type: str | None, params: list[tuple[str, str]],
+                      mode: contained.Mode, warnings: list[Issue], *, base_url: str, default_count: int,
+                      max_count: int, strict: bool, compartment: tuple[str, str] | None, now: int | None,
+                      access: Any) -> dict[str, Any]:
+    """``_contained=true|both``: the criteria run over contained resources (and stored ones for ``both``);
+    the page holds the containers or the contained resources (``_containedType``)."""
+    if resource_type is None:
+        raise FhirError.one(400, "not-supported", "_contained chỉ dùng được khi tìm một loại tài nguyên",
+                            "_contained needs a search on one resource type", "_contained")
+    dialect = conn.dialect.name
+    src = contained.source(dialect, access, compartment)
+    # unknown parameters are reported once: by this pass, or by the plain one for _contained=both
+    c_where, _, _ = build_where(conn, resource_type, params, base_url=base_url, strict=strict,
+                                warnings=warnings if mode.scope == "true" else [], now=now, res=src)
+    page = parse_page(params, default_count, max_count)
+    shape = parse_shape(params)
+    total_mode = "accurate" if shape.summary == "count" else _total_mode(params)
+    specs = inc.parse_includes(params, warnings, strict)
+    sort_values = [v for k, v in params if k == "_sort"]
+    r = s.resource
+    plain_where: list[ColumnElement[bool]] = []
+    if mode.scope == "both":
+        plain_where, _, _ = build_where(conn, resource_type, params, base_url=base_url, strict=strict,
+                                        warnings=warnings, compartment=compartment, now=now, access=access)
+    snap_max = select(func.max(r.c.pk)).scalar_subquery()
+    if mode.returns == "container":
+        containers = select(src.c.container_pk).where(*c_where)
+        if mode.scope == "both":
+            matched = or_(and_(*plain_where), r.c.pk.in_(containers))
+            ctx = Context(r, resource_type, dialect, base_url, now or system_clock(), strict, warnings, access=access,
+                          conn=conn)
+            ordering = order_by(ctx, [resource_type], sort_values)
+        else:
+            matched = r.c.pk.in_(containers)
+            if sort_values:
+                ignored(warnings, strict, "_sort", "_sort không áp dụng cho vật chứa (_containedType=container)",
+                        "_sort does not apply to containers (_containedType=container)")
+            ordering = [r.c.pk.asc()]
+        base = [r.c.deleted.is_(False), matched]
+        cols: list[Any] = [r.c.pk, r.c.type, r.c.id, r.c.content, null(), null()]
+        source_cols, snap_key = r, r.c.pk
+    else:
+        c_cols = [src.c.pk, src.c.type, src.c.id, src.c.content, src.c.container_type, src.c.container_id,
+                  src.c.container_pk.label("snap_key")]
+        union = select(*c_cols).where(*c_where)
+        if mode.scope == "both":
+            union = union_all(select(r.c.pk, r.c.type, r.c.id, r.c.content, null().label("container_type"),
+                                     null().label("container_id"), r.c.pk.label("snap_key")).where(*plain_where),
+                              union)
+        u = union.subquery("matched")
+        ctx = Context(u, resource_type, dialect, base_url, now or system_clock(), strict, warnings, conn=conn)
+        ordering = order_by(ctx, [resource_type], sort_values)
+        base = []
+        cols = [u.c.pk, u.c.type, u.c.id, u.c.content, u.c.container_type, u.c.container_id]
+        source_cols, snap_key = u, u.c.snap_key
+    if page.snapshot is not None:
+        base.append(snap_key <= page.snapshot)
+    count_only = shape.summary == "count" or page.count == 0
+    rows: list[inc.Row] = []
+    has_next, snapshot = False, page.snapshot
+    if not count_only:
+        stmt = (select(*cols, snap_max).select_from(source_cols).where(*base).order_by(*ordering)
+                .limit(page.count + 1).offset(page.offset))
+        result = conn.execute(stmt).all()
+        has_next = len(result) > page.count
+        result = result[:page.count]
+        if result and snapshot is None:
+            snapshot = result[0][6]
+        rows = [contained.contained_row(pk, t, i, content, ct, ci, base_url) if ct is not None
+                else inc.Row(pk, t, i, content) for pk, t, i, content, ct, ci, _ in result]
+    matching = select(cols[0]).select_from(source_cols).where(*base)
+    total = _total(conn, matching, total_mode, page.offset, rows, has_next, count_only)
+    return _bundle(conn, resource_type, params, rows, specs, warnings, total=total, has_next=has_next,
+                   snapshot=snapshot, page=page, shape=shape, base_url=base_url, compartment=compartment,
+                   access=access)
 
 
 def _path(base_url: str, resource_type: str | None, compartment: tuple[str, str] | None) -> str:
@@ -205,14 +300,12 @@ def _total_mode(params: list[tuple[str, str]]) -> str | None:
     return mode
 
 
-def _total(conn: Connection, where: list[ColumnElement[bool]], mode: str | None, offset: int,
+def _total(conn: Connection, matching: Select[Any], mode: str | None, offset: int,
            rows: list[inc.Row], has_next: bool, count_only: bool) -> int | None:
     if mode == "none":
         return None
     if not count_only and not has_next and (rows or offset == 0):
         return offset + len(rows)  # the last page: the total is known without counting
-    r = s.resource
-    matching = select(r.c.pk).where(*where)
     if mode == "accurate" or (mode is None and count_only):
         return conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
     counted = conn.execute(select(func.count()).select_from(matching.limit(ESTIMATE_CAP + 1).subquery())).scalar_one()
@@ -221,13 +314,7 @@ def _total(conn: Connection, where: list[ColumnElement[bool]], mode: str | None,
 
 def _check_result_params(params: list[tuple[str, str]], warnings: list[Issue], strict: bool) -> None:
     for name, value in params:
-        if name == "_contained" and value != "false":
-            ignored(warnings, strict, name, "Chưa hỗ trợ _contained, đã bỏ qua",
-                    "_contained is not supported; it was ignored")
-        elif name == "_containedType":
-            ignored(warnings, strict, name, "Chưa hỗ trợ _containedType, đã bỏ qua",
-                    "_containedType is not supported; it was ignored")
-        elif name.startswith("_") and name not in RESULT_PARAMS and name.split(":")[0] in (
+        if name.startswith("_") and name not in RESULT_PARAMS and name.split(":")[0] in (
                 "_sort", "_count", "_total", "_summary", "_elements"):
             raise bad_value(name, value, "tham số kết quả không có bộ chỉnh", "result parameters take no modifier")
 

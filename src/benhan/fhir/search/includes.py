@@ -41,6 +41,8 @@ class Row:
     type: str
     id: str
     content: str
+    url: str | None = None  # fullUrl when not {base}/{type}/{id}: a contained resource (container URL + #id)
+    container: tuple[int, str, str] | None = None  # (pk, type, id) of a contained resource's container
 
 
 def parse_includes(params: list[tuple[str, str]], warnings: list[Issue], strict: bool) -> list[IncludeSpec]:
@@ -96,8 +98,8 @@ def _forward(spec: IncludeSpec, frontier: list[Row], base_url: str, dialect: str
 
 def _reverse(spec: IncludeSpec, frontier: list[Row], base_url: str, dialect: str) -> Any | None:
     by_type: dict[str, list[str]] = {}
-    for r in frontier:
-        if spec.target is None or r.type == spec.target:
+    for r in frontier:  # a contained resource (pk < 0) is known by "#id" inside its container only
+        if r.pk > 0 and (spec.target is None or r.type == spec.target):
             by_type.setdefault(r.type, []).append(r.id)
     if not by_type:
         return None

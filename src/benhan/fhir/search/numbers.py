@@ -7,7 +7,9 @@ means [1.495, 1.505) (half a unit of the last significant digit, exponent notati
 range, whichever is wider).
 
 Quantities are ``[prefix]number|system|code``, ``[prefix]number||code`` (matches the code or the
-unit as written) or a bare number. Units are compared as written: no UCUM conversion.
+unit as written) or a bare number. With the UCUM system and a unit of :mod:`.ucum`'s table the value is
+also converted into the other units of its dimension (``0.5|http://unitsofmeasure.org|g`` finds 500 mg);
+other units are compared as written.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, not_, or_
 
+from . import ucum
 from .problems import bad_value
 from .query import split_escaped, split_prefix, unescape
 
@@ -31,6 +34,12 @@ class SearchNumber:
     value: float
     lo: float  # inclusive
     hi: float  # exclusive
+
+    def scaled(self, ratio: Decimal) -> SearchNumber:
+        """The same search in another unit (``ratio`` > 0 keeps the order, so prefixes keep their meaning)."""
+        if ratio == 1:
+            return self
+        return SearchNumber(self.prefix, *(float(Decimal(repr(x)) * ratio) for x in (self.value, self.lo, self.hi)))
 
 
 def parse_number(param: str, text: str, original: str) -> SearchNumber:
@@ -117,8 +126,24 @@ def unit_condition(t: Any, system: str | None, code: str | None) -> ColumnElemen
     return None
 
 
+def _in_units(t: Any, number: SearchNumber, system: str | None, code: str | None,
+              build: Any) -> ColumnElement[bool] | None:
+    """A UCUM search value in a unit of :mod:`.ucum`'s table: the value converted into every unit of its
+    dimension, ORed (``0.5|http://unitsofmeasure.org|g`` also matches ``500 mg``). None otherwise."""
+    if system != ucum.UCUM or code is None:
+        return None
+    units = ucum.commensurable(code)
+    if not units:
+        return None
+    return and_(t.c.system == ucum.UCUM,
+                or_(*(and_(t.c.code == unit, build(number.scaled(ratio))) for unit, ratio in units)))
+
+
 def quantity_condition(t: Any, value: str, param: str) -> ColumnElement[bool]:
     number, system, code = parse_quantity(param, value)
+    converted = _in_units(t, number, system, code, lambda n: value_condition(t.c.value, n))
+    if converted is not None:
+        return converted
     cond = value_condition(t.c.value, number)
     units = unit_condition(t, system, code)
     return cond if units is None else and_(cond, units)
@@ -126,6 +151,10 @@ def quantity_condition(t: Any, value: str, param: str) -> ColumnElement[bool]:
 
 def quantity_range_condition(low_t: Any, high_t: Any, value: str, param: str) -> ColumnElement[bool]:
     number, system, code = parse_quantity(param, value)
+    converted = _in_units(low_t, number, system, code,
+                          lambda n: range_condition(low_t.c.value, high_t.c.value, n))
+    if converted is not None:
+        return converted
     cond = range_condition(low_t.c.value, high_t.c.value, number)
     units = unit_condition(low_t, system, code)
     return cond if units is None else and_(cond, units)
