@@ -99,3 +99,43 @@ def test_type_and_system_meta_show_only_visible_tags(secure):
     admin_meta = secure.admin.get("Observation/$meta").json()["parameter"][0]["valueMeta"]
     assert sorted(t["code"] for t in admin_meta["tag"]) == ["ngoai", "noi"]
     assert secure.as_user("td.an", ["reception"]).get("Observation/$meta").status_code == 403
+
+
+def test_history_of_a_record_moved_by_a_patient_merge(secure):
+    """After a merge the survivor's team sees every version of a re-pointed record at every history level
+    (FHIR: the linked patient's records are in the survivor's compartment); others see none; and each
+    access names the earlier patient too, so it is on that record's access list."""
+    from benhan.clinical.mpi import merge_patients
+    from benhan.fhir.repository import Repository
+
+    _seed(secure)
+    put(secure.admin, {"resourceType": "Organization", "id": "khoa-san", "name": "khoa-san"})
+    put(secure.admin, patient("p3"))  # a duplicate record of p1's person, seen at khoa-san
+    put(secure.admin, encounter("e3", "p3", "khoa-san"))
+    put(secure.admin, observation("o3", "p3"))
+    with secure.tx() as conn:
+        merge_patients(Repository(conn, base_url="http://testserver/fhir"), "p3", "p1", reason="Trùng hồ sơ")
+    noi = secure.as_user("bs.noi", ["doctor"], departments=["khoa-noi"])
+    ngoai = secure.as_user("bs.ngoai", ["doctor"], departments=["khoa-ngoai"])
+    versions = noi.get("Observation/o3/_history").json()
+    subjects = [e["resource"]["subject"]["reference"] for e in versions["entry"]]
+    assert subjects == ["Patient/p1", "Patient/p3"] and versions["total"] == 2
+    assert noi.get("Observation/o3/_history/1").json()["subject"]["reference"] == "Patient/p3"
+    assert _ids(noi.get("Observation/_history?_count=100").json()).count("Observation/o3") == 2
+    assert _ids(noi.get("_history?_count=200").json()).count("Observation/o3") == 2
+    # a user outside the survivor's relationship sees none of them, at any level
+    assert ngoai.get("Observation/o3/_history").status_code == 403
+    assert ngoai.get("Observation/o3/_history/1").status_code == 403
+    assert "Observation/o3" not in _ids(ngoai.get("Observation/_history?_count=100").json())
+    assert "Observation/o3" not in _ids(ngoai.get("_history?_count=200").json())
+    with secure.engine.connect() as conn:
+        rows = conn.execute(select(audit_log).where(audit_log.c.username == "bs.noi", audit_log.c.outcome == 200)
+                            .order_by(audit_log.c.seq)).mappings().all()
+    by_entity = {r["entity"].split("?")[0]: r["patients"] for r in rows if r["action"] in ("history", "vread")}
+    for entity in ("Observation/o3", "Observation/o3/_history/1", "Observation/_history", "_history"):
+        assert {"p1", "p3"} <= set(by_entity[entity].strip(",").split(",")), entity
+    # the earlier patient's access list shows it (AuditEvent?patient=p3, as an auditor)
+    auditor = secure.as_user("kt.an", ["auditor"])
+    events = auditor.get("AuditEvent?patient=p3&_count=100").json()
+    who = {a["who"]["identifier"]["value"] for e in events["entry"] for a in e["resource"]["agent"]}
+    assert "bs.noi" in who

@@ -10,6 +10,7 @@ transaction rolls back.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +25,18 @@ from . import audit
 from .access import Access, in_patient_compartment
 from .audit import AuditEntry
 from .interactions import Interaction, classify
+
+# A relative reference to a Patient inside stored JSON (compact, ids are [A-Za-z0-9-.]{1,64}): how an
+# earlier version names its patient. Relative only, like the compartment index (fhir/indexing.py).
+_PATIENT_REF = re.compile(r'"reference"\s*:\s*"Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^"]*)?"')
+
+
+def version_patients(content: str | bytes | None) -> set[str]:
+    """The Patients a stored version refers to (its subject when the record was written)."""
+    if not content:
+        return set()
+    text = content.decode() if isinstance(content, bytes) else content
+    return set(_PATIENT_REF.findall(text))
 
 
 def forbidden(vi: str, en: str) -> FhirError:
@@ -159,6 +172,11 @@ class FhirGuard:
                             patients)
         if row is None and self.access.effective(it.rtype or "", "r") is None:
             raise self.deny("history", entity, "Không có quyền", "Not allowed")
+        if row is not None and in_patient_compartment(it.rtype or ""):
+            # versions from before a move (patient merge, corrected subject) name the earlier patient too
+            v = s.resource_version
+            for content in self.conn.execute(select(v.c.content).where(v.c.res_pk == row[0])).scalars():
+                patients = sorted(set(patients) | version_patients(content))
         self.record("history", entity, patients)
 
     # ------------------------------------------------------------------ repository
@@ -166,6 +184,8 @@ class FhirGuard:
     def on_read(self, stored: Any, action: str = "read") -> None:
         entity = f"{stored.type}/{stored.id}" + (f"/_history/{stored.version}" if action == "vread" else "")
         patients = self._patients(stored.type, stored.id, stored.pk)
+        if action == "vread" and in_patient_compartment(stored.type):
+            patients = sorted(set(patients) | version_patients(stored.content))
         if not self._visible(stored.type, stored.pk, "r", deleted=None if action == "vread" else False):
             raise self.deny(action, entity, "Không có quyền xem hồ sơ này", "Not allowed to see this record",
                             patients)
@@ -235,7 +255,11 @@ class FhirGuard:
         """Record a type or system history read with the patients whose versions it showed."""
         query = urlencode([(k, v) for k, v in params if k != "_format"])
         path = f"{rtype}/_history" if rtype else "_history"
-        self.record("history", f"{path}?{query}" if query else path, self._patients_of(rows))
+        shown = set(self._patients_of(rows))
+        for row in rows:  # versions from before a move name the earlier patient
+            if not row.deleted and row.type != "Patient" and in_patient_compartment(row.type):
+                shown |= version_patients(row.content)
+        self.record("history", f"{path}?{query}" if query else path, sorted(shown))
 
     # ------------------------------------------------------------------ helpers
 
