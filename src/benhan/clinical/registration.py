@@ -19,8 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from benhan.fhir.clock import local_date
 from benhan.fhir.errors import FhirError
 from benhan.fhir.repository import Repository
+from benhan.terminology.admin_units import check_address
 from benhan.vn import systems
 
 from .mpi.candidates import identifier_matches, name_candidates, surviving
@@ -124,6 +126,7 @@ class Registration:
 
     def register(self, form: PatientForm, *, confirmed_new: bool = False) -> RegistrationResult:
         """Create the patient unless a duplicate is found (see the module doc)."""
+        self.check_address(form)
         candidates = self.find_duplicates(form)
         if candidates and candidates[0].hard:
             ids = tuple(f"Patient/{c.patient['id']}" for c in candidates)
@@ -151,6 +154,7 @@ class Registration:
         """
         current = self.repo.read("Patient", patient_id).resource()
         check_form(form)
+        self.check_address(form)
         patient = to_patient(form)
         if self._hard(PersonKey.from_patient(patient).national_id, form.card(), patient_id):
             raise FhirError.one(409, "duplicate",
@@ -169,6 +173,18 @@ class Registration:
         events = [Event("registration.update", (f"Patient/{patient_id}",))]
         coverage = self._write_coverage(form, patient_id, events)
         return RegistrationResult("updated", stored.resource(), coverage, [], events)
+
+    def check_address(self, form: PatientForm) -> None:
+        """422 when a coded province or commune is not in the list valid today, or the commune is in another
+        province (codes of the 2025 list; an old address with a district is kept as text and not coded)."""
+        address = form.address
+        if address is None:
+            return
+        issues = check_address(self.repo.conn, province=address.province.code if address.province else None,
+                               commune=address.commune.code if address.commune else None,
+                               on=local_date(self.repo.clock()))
+        if issues:
+            raise FhirError(422, issues)
 
     def _write_coverage(self, form: PatientForm, patient_id: str, events: list[Event]) -> dict[str, Any] | None:
         card = form.card()

@@ -112,10 +112,27 @@ def departments() -> Catalog:
 
 
 def provinces_2025() -> Catalog:
-    return _simple("dia-danh", vn.ADMINISTRATIVE_ADDRESS, "NQ202-2025", "VNAdministrativeUnits2025",
-                   "Đơn vị hành chính cấp tỉnh từ 01/07/2025 (34 tỉnh, thành phố)",
-                   systems.VS_ADMINISTRATIVE_ADDRESS, "Nghị quyết 202/2025/QH15; GSO codes",
-                   _csv("provinces-2025.csv"), valid_from=PROVINCES_2025_FROM, publisher="Tổng cục Thống kê")
+    """The 34 provinces and 3,321 communes from 01/07/2025: one code system, a commune's parent is its province.
+
+    Province codes have 2 digits and commune codes 5 (GSO), so they never collide in one system.
+    """
+    provinces = _csv("provinces-2025.csv")
+    known = {r["code"] for r in provinces}
+    concepts = [Concept(r["code"], r["display"], properties=(("kind", r["kind"]),)) for r in provinces]
+    for r in _csv("communes-2025.csv"):
+        if r["province"] not in known:
+            raise ValueError(f"commune {r['code']}: unknown province {r['province']}")
+        concepts.append(Concept(r["code"], r["display"], parent=r["province"], properties=(("kind", r["kind"]),)))
+    return Catalog(
+        key="dia-danh", url=vn.ADMINISTRATIVE_ADDRESS, version="NQ202-2025", name="VNAdministrativeUnits2025",
+        title="Đơn vị hành chính từ 01/07/2025 (34 tỉnh, thành phố; 3.321 xã, phường, đặc khu)",
+        valueset_url=systems.VS_ADMINISTRATIVE_ADDRESS,
+        source="Nghị quyết 202/2025/QH15 (provinces); communes and GSO codes: draft Decision on administrative-unit "
+               "codes, chinhphu.vn draft 7546 (Cap-tinh.csv, Cap-xa.csv)",
+        concepts=tuple(concepts), valid_from=PROVINCES_2025_FROM, publisher="Tổng cục Thống kê", hierarchical=True,
+        hierarchy_meaning="part-of", parent_text="Tỉnh, thành phố chứa đơn vị / province the unit belongs to",
+        properties=(("kind", "string", "Loại đơn vị (Tỉnh, Thành phố, Phường, Xã, Đặc khu) / kind of unit"),),
+    )
 
 
 def provinces_2016() -> Catalog:

@@ -39,11 +39,15 @@ def _prefix(column, prefix: str):  # type: ignore[no-untyped-def]
     return column.like(prefix + "%")
 
 
-def search(conn: Connection, version: Version, text: str | None, *, count: int = 20, offset: int = 0) -> Page:
-    """One page of the concepts of ``version`` matching ``text`` (all concepts, by code, when empty)."""
+def search(conn: Connection, version: Version, text: str | None, *, count: int = 20, offset: int = 0,
+           parent: str | None = None) -> Page:
+    """One page of the concepts of ``version`` matching ``text`` (all concepts, by code, when empty).
+
+    ``parent`` keeps only the children of that code (the communes of one province).
+    """
     key = code_key(text or "")
     if not key:
-        return _all(conn, version, count, offset)
+        return _all(conn, version, count, offset, parent)
     ranked: dict[int, tuple[int, int]] = {}  # pk -> (rank, sort_key)
     rows = conn.execute(select(_C.c.pk, _C.c.code_key, _C.c.sort_key)
                         .where(_C.c.cs_pk == version.pk, _prefix(_C.c.code_key, key)))
@@ -60,6 +64,9 @@ def search(conn: Connection, version: Version, text: str | None, *, count: int =
             break
     for pk, sort_key in (names or {}).items():
         ranked.setdefault(pk, (2, sort_key))
+    if parent is not None and ranked:
+        inside = {r[0] for r in conn.execute(select(_C.c.pk).where(_C.c.cs_pk == version.pk, _C.c.parent == parent))}
+        ranked = {pk: rank for pk, rank in ranked.items() if pk in inside}
     order = sorted(ranked, key=ranked.__getitem__)
     return Page(len(order), _fetch(conn, order[offset:offset + count]))
 
@@ -72,9 +79,10 @@ def _fetch(conn: Connection, pks: list[int]) -> list[ConceptRow]:
     return [by_pk[pk] for pk in pks]
 
 
-def _all(conn: Connection, version: Version, count: int, offset: int) -> Page:
-    total = conn.execute(select(func.count()).select_from(_C).where(_C.c.cs_pk == version.pk)).scalar_one()
+def _all(conn: Connection, version: Version, count: int, offset: int, parent: str | None = None) -> Page:
+    where = [_C.c.cs_pk == version.pk] + ([_C.c.parent == parent] if parent is not None else [])
+    total = conn.execute(select(func.count()).select_from(_C).where(*where)).scalar_one()
     cols = (_C.c.code, _C.c.display, _C.c.display_en, _C.c.parent, _C.c.flags)
-    rows = conn.execute(select(*cols).where(_C.c.cs_pk == version.pk).order_by(_C.c.code).limit(count)
+    rows = conn.execute(select(*cols).where(*where).order_by(_C.c.code).limit(count)
                         .offset(offset)) if count else []
     return Page(total, [ConceptRow(*r) for r in rows])

@@ -75,6 +75,8 @@ class Catalog:
     publisher: str = ""
     hierarchical: bool = False
     properties: tuple[tuple[str, str, str], ...] = field(default=())  # (code, type, description)
+    hierarchy_meaning: str = "is-a"  # CodeSystem.hierarchyMeaning: ICD-10 is-a, administrative units part-of
+    parent_text: str = "Mã cha (loại 3 ký tự) / parent code"  # description of the ``parent`` property
 
     @property
     def codesystem_id(self) -> str:

@@ -16,8 +16,7 @@ def codesystem(cat: Catalog) -> dict[str, Any]:
     declared = {code for code, _, _ in cat.properties}
     props: list[dict[str, Any]] = []
     if cat.hierarchical:
-        props.append({"code": "parent", "uri": PARENT_URI, "type": "code",
-                      "description": "Mã cha (loại 3 ký tự) / parent code"})
+        props.append({"code": "parent", "uri": PARENT_URI, "type": "code", "description": cat.parent_text})
     props += [{"code": code, "type": kind, "description": text} for code, kind, text in cat.properties]
     props += [{"code": code, "type": "string"} for code in sorted(used - declared)]
     flags = 0
@@ -29,7 +28,7 @@ def codesystem(cat: Catalog) -> dict[str, Any]:
         "name": cat.name, "title": cat.title, "status": "active", "experimental": False,
         "publisher": cat.publisher or None, "description": f"Nguồn / source: {cat.source}",
         "caseSensitive": True, "valueSet": cat.valueset_url,
-        "hierarchyMeaning": "is-a" if cat.hierarchical else None,
+        "hierarchyMeaning": cat.hierarchy_meaning if cat.hierarchical else None,
         "content": "complete", "count": len(cat.concepts),
         "property": props or None,
         "concept": [_concept(c) for c in cat.concepts],

@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from benhan.clinical.mpi import find_patients
 from benhan.clinical.mpi.candidates import search_resources
 from benhan.clinical.mpi.scoring import normalize_phone
-from benhan.clinical.patient_form import AddressForm, BhytCardForm, PatientForm
+from benhan.clinical.patient_form import BhytCardForm, PatientForm
 from benhan.clinical.queue import PRIORITY_GROUPS, local_day, priority_groups, queue_number, room_of, started
 from benhan.clinical.registration import Registration
 from benhan.clinical.visits import (
@@ -41,17 +41,19 @@ from benhan.vn import bhyt, cccd, systems
 from benhan.vn.errors import InvalidValue
 from benhan.vn.names import format_name
 
+from . import reception_address
 from .scope import Page, Rerender, run_page
 from .visit import age_on, identifier
 
 router = APIRouter(include_in_schema=False)
 
-REGISTER_FIELDS = ("name", "gender", "birth_date", "national_id", "phone", "address", "bhyt_number", "bhyt_from",
-                   "bhyt_to", "bhyt_facility")
+REGISTER_FIELDS = ("name", "gender", "birth_date", "national_id", "phone", "bhyt_number", "bhyt_from",
+                   "bhyt_to", "bhyt_facility", *reception_address.FIELDS)
 # FhirError issue expressions of the registration service -> fields of the register form
 ISSUE_FIELDS = {"name": "name", "gender": "gender", "birthDate": "birth_date", "phone": "phone",
                 "bhyt.number": "bhyt_number", "bhyt.registeredFacility": "bhyt_facility",
-                "bhyt.validFrom": "bhyt_from", "bhyt.validTo": "bhyt_to", "nationalId": "national_id"}
+                "bhyt.validFrom": "bhyt_from", "bhyt.validTo": "bhyt_to", "nationalId": "national_id",
+                **reception_address.ISSUE_FIELDS}
 VISIT_FIELDS = ("patient", "department", "room", "payer", "reason", "priority")
 SUGGESTION_LIMIT = 10
 
@@ -255,9 +257,10 @@ def register_form(page: Page) -> tuple[PatientForm, dict[str, str]]:
         card = BhytCardForm(f["bhyt_number"], dates["bhyt_from"], dates["bhyt_to"], f["bhyt_facility"] or None)
     elif any(f[k] for k in ("bhyt_from", "bhyt_to", "bhyt_facility")):
         errors["bhyt_number"] = page._("Enter the card number")
+    address, address_errors = reception_address.address_form(page, f)
+    errors.update(address_errors)
     form = PatientForm(name=f["name"], gender=f["gender"] or "", birth_date=birth,
-                       national_id=f["national_id"] or None, phone=f["phone"] or None,
-                       address=AddressForm(text=f["address"]) if f["address"] else None, bhyt=card)
+                       national_id=f["national_id"] or None, phone=f["phone"] or None, address=address, bhyt=card)
     if not f["gender"]:
         errors["gender"] = page._("Choose the sex")
     if not f["name"]:
@@ -312,7 +315,8 @@ def _home(page: Page, *, status: int = 200, q: str = "", results: list[PatientRo
           candidates: list[Any] | None = None, existing: PatientRow | None = None) -> Response:
     return page.render("reception/home.html", status=status, q=q, results=results, form=form or {},
                        errors=errors or {}, general=general or [], candidates=candidates or [], existing=existing,
-                       visits=todays_visits(page), priority_names=PRIORITY_GROUPS)
+                       visits=todays_visits(page), priority_names=PRIORITY_GROUPS,
+                       provinces=reception_address.province_options(page))
 
 
 @router.get("/reception")
@@ -334,6 +338,21 @@ async def reception_search(request: Request) -> Response:
         if not page.htmx:
             return _home(page, q=q, results=search_patients(page, q, 50) if q else None)
         return page.render("reception/_suggestions.html", q=q, results=results)
+
+    return await run_page(request, work)
+
+
+@router.get("/reception/communes")
+async def reception_communes(request: Request) -> Response:
+    """Type-ahead of the address's commune (xã/phường/đặc khu), within the chosen province."""
+    params = request.query_params
+    query = (params.get("commune_q") or "").strip()[:80]
+    province = (params.get("province") or "").strip()[:2]
+
+    def work(page: Page) -> Response:
+        require_reception(page)
+        units = reception_address.suggest_communes(page, query, province or None)
+        return page.render("reception/_communes.html", units=units, query=query)
 
     return await run_page(request, work)
 
