@@ -16,9 +16,11 @@ from benhan.settings import Settings
 def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     from benhan.db.migrate import upgrade
     from benhan.security.cli import _init_keys
+    from benhan.terminology.cli import sync_shipped
 
     upgrade(settings.database_url)
     _init_keys(settings)  # the token-signing key, shared by every worker through the database
+    sync_shipped(settings.database_url)  # catalogs shipped with this version, when the database differs
     print(f"Cơ sở dữ liệu sẵn sàng / database ready: {_safe_url(settings.database_url)}")
     if settings.demo:
         _load_demo(settings)
@@ -64,6 +66,10 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     upgrade(settings.database_url, args.revision)
     print(f"schema revision: {current_revision(settings.database_url)}")
+    if args.revision == "head":
+        from benhan.terminology.cli import sync_shipped
+
+        sync_shipped(settings.database_url)  # catalogs shipped with this version, when the database differs
     return 0
 
 

@@ -44,6 +44,31 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def sync_shipped(database_url: str) -> list[Any]:
+    """Load the shipped catalogs whose content differs from what the database holds (``init``, ``db upgrade``).
+
+    Each catalog's content hash is compared with ``term_codesystem``: an unchanged database writes nothing
+    (about a second to build and hash the catalogs), so an upgrade never needs ``benhan terminology load``.
+    Returns the results that changed something (``created`` / ``updated``).
+    """
+    from benhan.db.engine import make_engine
+
+    from .loader import load_catalogs
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            conn.info["write"] = True
+            with conn.begin():
+                results = load_catalogs(conn, shipped())
+    finally:
+        engine.dispose()
+    changed = [r for r in results if r.status != "unchanged"]
+    for r in changed:
+        print(f"Danh mục / catalog {r.status}: {r.url}|{r.version} ({r.concepts:,} mã / codes)")
+    return changed
+
+
 class _Bar:
     """A one-line progress bar on stderr (one line per catalog when not a terminal)."""
 
