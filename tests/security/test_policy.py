@@ -109,3 +109,68 @@ def test_a_nurse_may_not_write_diagnoses_record_text_or_prescriptions_on_the_fhi
     assert nurse.post("Observation", vitals).status_code == 201
     assert nurse.post("AllergyIntolerance", _allergy("p1")).status_code == 201
     assert nurse.get("Condition").status_code == 200  # and they read the rest
+
+
+# The screens each demo role had when the web app chose them by role name (before policy [screens]):
+# the policy must give exactly these, and the start page is the first of reception, exam, patients.
+SCREENS_BEFORE = {
+    "reception": ({"reception", "queue-display", "patients"}, "/reception"),
+    "doctor": ({"exam", "queue-display", "patients"}, "/exam"),
+    "nurse": ({"exam", "queue-display", "patients"}, "/exam"),
+    "head-of-department": ({"exam", "queue-display", "patients"}, "/exam"),
+    "technician": ({"patients"}, "/patients"),
+    "pharmacist": ({"patients"}, "/patients"),
+    "cashier": ({"patients"}, "/patients"),
+    "admin": (set(), "/auth/account"),
+    "auditor": (set(), "/auth/account"),
+    "patient": (set(), "/auth/account"),
+}
+
+
+def _access(*roles: str):  # type: ignore[no-untyped-def]
+    from benhan.security.access import Access
+    from benhan.security.principal import Principal
+    from benhan.security.scopes import parse_scopes
+
+    return Access(Principal("user", parse_scopes("user/*.cruds"), username="u", roles=roles, patient_id="p1"))
+
+
+@pytest.mark.parametrize("role", sorted(SCREENS_BEFORE))
+def test_screens_come_from_the_policy(role):
+    from benhan.web.permissions import may_open
+    from benhan.web.routes import home_for
+
+    access = _access(role)
+    screens, home = SCREENS_BEFORE[role]
+    assert {name for name in load_policy().screens if may_open(access, name)} == screens
+    assert home_for(access) == home
+
+
+def test_screens_of_combined_roles_and_of_a_changed_policy():
+    from benhan.security.access import Access
+    from benhan.security.principal import Principal
+    from benhan.security.scopes import parse_scopes
+    from benhan.web.permissions import may_open
+    from benhan.web.routes import home_for
+
+    assert home_for(_access("doctor", "reception")) == "/reception"  # the first screen wins, as before
+    assert home_for(_access("technician", "nurse")) == "/exam"
+    narrow = Access(Principal("user", parse_scopes("user/Patient.rs"), username="u", roles=("doctor",)))
+    assert not may_open(narrow, "exam") and may_open(narrow, "patients")  # the session's scopes count too
+    assert not may_open(_access("doctor"), "no-such-screen")
+    from importlib.resources import files
+
+    changed = (files("benhan.security").joinpath("policy.toml").read_text("utf-8")
+               .replace('[screens.patients]         # tra cứu người bệnh, bệnh án\nneeds = { Patient = "rs" }',
+                        '[screens.patients]\nneeds = { Patient = "rs", ChargeItem = "c" }'))
+    policy = parse_policy(changed)
+    cashier = Access(Principal("user", parse_scopes("user/*.cruds"), username="u", roles=("cashier",)), policy)
+    doctor = Access(Principal("user", parse_scopes("user/*.cruds"), username="u", roles=("doctor",)), policy)
+    assert may_open(cashier, "patients") and not may_open(doctor, "patients")  # the file decides, not role names
+
+
+def test_bad_screens_are_refused():
+    for bad in ('[screens.x]\nneeds = { Conditon = "r" }', '[screens.x]\nneeds = { Condition = "w" }',
+                "[screens.x]\nneeds = {}", '[screens.x]\nneeds = { Patient = "r" }\npatients = ["all"]'):
+        with pytest.raises(ValueError, match="screen"):
+            parse_policy(bad)

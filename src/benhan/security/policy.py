@@ -4,12 +4,15 @@
 roles into one :class:`TypeRule` per resource type (the most permissive role wins for each type).
 Inside one role's grants, a type reached through several groups gets the union of their letters and a
 type named directly gets exactly its own letters (so a role can narrow one type of a group).
+
+``[screens]`` says which screens of the web app a user sees, in the same terms (what the screen needs
+to do), so role names choose nothing outside this file (``web/permissions.py``).
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -46,10 +49,20 @@ class TypeRule:
     sensitive: str
 
 
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """A screen of the web app: shown to users whose roles allow every interaction of ``needs``."""
+
+    name: str
+    needs: dict[str, frozenset[str]]  # resource type -> interactions
+    patients: frozenset[str] | None = None  # the patient rules the needed types must have (None: any)
+
+
 @dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: one policy object per process
 class Policy:
     roles: dict[str, Role]
     sensitive_labels: tuple[tuple[str, str], ...]  # (system, code)
+    screens: dict[str, Screen] = field(default_factory=dict)
 
     def role(self, name: str) -> Role | None:
         """A role by code or alias (``doctor`` or ``bac-si``)."""
@@ -140,7 +153,22 @@ def parse_policy(text: str) -> Policy:
                            patients, relationship, sensitive, bool(spec.get("break_glass")),
                            bool(spec.get("review_break_glass")), bool(spec.get("manage_users")))
     labels = tuple((item["system"], item["code"]) for item in data.get("sensitive", {}).get("labels", []))
-    return Policy(roles, labels)
+    screens = {name: _screen(name, spec) for name, spec in data.get("screens", {}).items()}
+    return Policy(roles, labels, screens)
+
+
+def _screen(name: str, spec: dict[str, object]) -> Screen:
+    needs: dict[str, frozenset[str]] = {}
+    for rtype, letters in dict(spec.get("needs", {})).items():  # type: ignore[call-overload]
+        if not definitions.is_resource_type(rtype) or not letters or not set(letters) <= INTERACTIONS:
+            raise ValueError(f"policy: screen {name!r} needs {rtype} = {letters!r}: not a type and interactions")
+        needs[rtype] = frozenset(letters)
+    if not needs:
+        raise ValueError(f"policy: screen {name!r} needs nothing")
+    patients = spec.get("patients")
+    if patients is not None and (not isinstance(patients, list) or not set(patients) <= set(PATIENT_MODES)):
+        raise ValueError(f"policy: screen {name!r} has invalid patients {patients!r}")
+    return Screen(name, needs, frozenset(patients) if patients is not None else None)
 
 
 @cache

@@ -30,23 +30,15 @@ from benhan.clinical.queue import (
     today_queue,
 )
 from benhan.clinical.visits import age_on, exam_rooms
-from benhan.fhir.errors import FhirError
 from benhan.vn.names import format_name
 
+from .permissions import attends, require_screen
 from .reception import patients_by_id, subject_id
-from .scope import CLINICAL, Page, run_page
+from .scope import Page, run_page
 
 router = APIRouter(include_in_schema=False)
 
 ROOM_COOKIE = "benhan_room"
-DISPLAY_ROLES = CLINICAL | {"reception"}
-DOCTORS = ("doctor", "head-of-department")
-
-
-def require(page: Page, roles: frozenset[str] | tuple[str, ...]) -> None:
-    if not page.has_role(*roles):
-        raise FhirError.one(403, "forbidden", "Chức năng này không dành cho vai trò của bạn",
-                            "This is not available to your role")
 
 
 def initials(name: str) -> str:
@@ -110,20 +102,20 @@ def remember_room(response: Response, room_id: str) -> None:
 @router.get("/exam")
 async def exam_home(request: Request) -> Response:
     def work(page: Page) -> Response:
-        require(page, CLINICAL)
+        require_screen(page, "exam")
         return _exam_page(page)
 
     return await run_page(request, work)
 
 
 def _participation(page: Page) -> str:
-    return "ATND" if page.has_role(*DOCTORS) else "PART"
+    return "ATND" if attends(page) else "PART"
 
 
 @router.post("/exam/call-next")
 async def exam_call_next(request: Request) -> Response:
     def work(page: Page) -> Response:
-        require(page, CLINICAL)
+        require_screen(page, "exam")
         rooms = exam_rooms(page.repo)
         room = chosen_room(page, rooms)
         if room is None:
@@ -142,7 +134,7 @@ async def exam_call_next(request: Request) -> Response:
 @router.post("/exam/call/{encounter_id}")
 async def exam_call_one(request: Request, encounter_id: str) -> Response:
     def work(page: Page) -> Response:
-        require(page, CLINICAL)
+        require_screen(page, "exam")
         called = recall(page.repo, encounter_id, page.user.practitioner_id, page.now,
                         participation=_participation(page))
         return RedirectResponse(f"/visit/{called['id']}", status_code=303)
@@ -153,7 +145,7 @@ async def exam_call_one(request: Request, encounter_id: str) -> Response:
 @router.post("/exam/skip/{encounter_id}")
 async def exam_skip(request: Request, encounter_id: str) -> Response:
     def work(page: Page) -> Response:
-        require(page, CLINICAL)
+        require_screen(page, "exam")
         skip(page.repo, encounter_id, page.now)
         return RedirectResponse("/exam", status_code=303)
 
@@ -170,7 +162,7 @@ def _board(page: Page, rooms: list[dict[str, Any]]) -> dict[str, Any]:
 @router.get("/queue/display")
 async def queue_display(request: Request) -> Response:
     def work(page: Page) -> Response:
-        require(page, DISPLAY_ROLES)
+        require_screen(page, "queue-display")
         rooms = exam_rooms(page.repo)
         return page.render("queue/display.html", rooms=rooms, **_board(page, rooms))
 
@@ -180,7 +172,7 @@ async def queue_display(request: Request) -> Response:
 @router.get("/queue/display/board")
 async def queue_display_board(request: Request) -> Response:
     def work(page: Page) -> Response:
-        require(page, DISPLAY_ROLES)
+        require_screen(page, "queue-display")
         return page.render("queue/_board.html", **_board(page, exam_rooms(page.repo)))
 
     return await run_page(request, work)

@@ -42,6 +42,7 @@ from benhan.vn.errors import InvalidValue
 from benhan.vn.names import format_name
 
 from . import reception_address
+from .permissions import may_open
 from .scope import Page, Rerender, run_page
 from .visit import age_on, identifier
 
@@ -62,7 +63,8 @@ SUGGESTION_LIMIT = 10
 
 
 def require_reception(page: Page) -> None:
-    if not page.has_role("reception"):
+    """The reception screen (``[screens.reception]`` of policy.toml), or 403."""
+    if not may_open(page.guard.access, "reception"):
         raise FhirError.one(403, "forbidden", "Chức năng này dành cho bộ phận tiếp đón",
                             "This is for reception staff only")
 

@@ -38,6 +38,7 @@ from benhan.security.web_common import MAX_FORM_BYTES, client_ip, clock, signed_
 from benhan.security.web_i18n import LANG_COOKIE
 
 from .i18n import LANGS, Gettext, gettext_for, pick_lang, user_lang
+from .permissions import may_open
 from .render import render_template
 
 CSRF_HEADER = "x-csrf-token"
@@ -51,17 +52,16 @@ def N_(message: str) -> str:  # gettext convention: marks a message for extracti
 class NavItem:
     href: str
     label: str  # English message id, translated when rendered
-    roles: frozenset[str]
+    screen: str  # a [screens] entry of security/policy.toml: who sees it (permissions.may_open)
     key: str | None = None  # accesskey
     new_tab: bool = False
 
 
-CLINICAL = frozenset({"doctor", "nurse", "head-of-department"})
 NAV = (
-    NavItem("/reception", N_("Reception"), frozenset({"reception"}), "r"),
-    NavItem("/exam", N_("Exam room"), CLINICAL, "k"),
-    NavItem("/queue/display", N_("Waiting-room display"), CLINICAL | {"reception"}, new_tab=True),
-    NavItem("/patients", N_("Patients"), CLINICAL | {"reception", "technician", "pharmacist", "cashier"}, "p"),
+    NavItem("/reception", N_("Reception"), "reception", "r"),
+    NavItem("/exam", N_("Exam room"), "exam", "k"),
+    NavItem("/queue/display", N_("Waiting-room display"), "queue-display", new_tab=True),
+    NavItem("/patients", N_("Patients"), "patients", "p"),
 )
 
 
@@ -121,9 +121,6 @@ class Page:
     def htmx(self) -> bool:
         return is_htmx(self.request)
 
-    def has_role(self, *roles: str) -> bool:
-        return any(r in self.user.roles for r in roles)
-
     def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None,
                **context: Any) -> HTMLResponse:
         """Render ``templates/<template>`` with the page's user, language and CSRF token."""
@@ -137,8 +134,7 @@ class Page:
         return {"_": self._, "lang": self.lang, "user": self.user, "csrf_token": self.csrf_token,
                 "csrf_field": csrf.FIELD, "switch_url": f"{switched.path}?{switched.query}",
                 "switch_label": "English" if self.lang == "vi" else "Tiếng Việt", "path": url.path,
-                "roles": set(self.user.roles), "htmx": self.htmx,
-                "nav": [item for item in NAV if item.roles & set(self.user.roles)]}
+                "htmx": self.htmx, "nav": [item for item in NAV if may_open(self.guard.access, item.screen)]}
 
 
 def _error_page(request: Request, lang: str, status: int, message: str) -> HTMLResponse:
