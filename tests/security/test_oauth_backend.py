@@ -131,6 +131,11 @@ def test_scope_outside_registration_and_disabled_client(secure, hospital):
     key, kid = hospital["ES384"]
     body = _refused(secure, backend_form(assertion(key, "bv-cho-ray", "ES384", kid), "system/Encounter.rs"))
     assert body["error"] == "invalid_scope"
+    # a wildcard gets the registered types it covers, never more (the intersection, type by type)
+    wide = secure.http.post("/oauth/token", data=backend_form(assertion(key, "bv-cho-ray", "ES384", kid),
+                                                              "system/*.cruds"))
+    assert wide.status_code == 200 and set(wide.json()["scope"].split()) == {"system/Patient.rs",
+                                                                             "system/Observation.rs"}
     with secure.tx() as conn:
         oauth_clients.set_client_disabled(conn, "bv-cho-ray")
     assert _refused(secure, backend_form(assertion(key, "bv-cho-ray", "ES384", kid)))["error"] == "invalid_client"

@@ -176,6 +176,8 @@ def _token_issue(args: argparse.Namespace, settings: Settings) -> int:
                 if client is None or client.disabled or client.kind != "backend":
                     return _fail(ValueError("--client must name an enabled backend client"))
                 granted = oauth_clients_narrow(scope.text(), client.scopes)
+                if not granted:
+                    return _fail(ValueError(f"none of {scope.text()} is registered for {client.client_id}"))
                 token, claims = tokens.issue(conn, subject=client.client_id, kind="system", scope=granted, ttl=ttl,
                                              client_id=client.client_id)
             audit.append(conn, [AuditEntry("token-issue", 200, args.user or None, None, args.client, claims.jti,

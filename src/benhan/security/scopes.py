@@ -73,14 +73,23 @@ def parse_scopes(text: str) -> ScopeSet:
 
 
 def narrow(requested: ScopeSet, allowed: ScopeSet) -> ScopeSet:
-    """The part of ``requested`` that ``allowed`` covers (what a client may receive)."""
-    kept: list[ResourceScope] = []
+    """The part of ``requested`` that ``allowed`` covers (what a client may receive): the intersection,
+    type by type — ``system/*.rs`` asked of a client registered for ``system/Patient.rs`` is
+    ``system/Patient.rs``, never more and not nothing."""
+    found: dict[tuple[str, str], frozenset[str]] = {}
     for req in requested.resources:
-        letters = frozenset(
-            i for i in req.interactions
-            if any(a.context == req.context and (a.rtype == "*" or a.rtype == req.rtype) and i in a.interactions
-                   for a in allowed.resources))
-        if letters:
-            kept.append(ResourceScope(req.context, req.rtype, letters))
+        for a in allowed.resources:
+            if a.context != req.context:
+                continue
+            if a.rtype == "*" or a.rtype == req.rtype:
+                rtype = req.rtype
+            elif req.rtype == "*":
+                rtype = a.rtype
+            else:
+                continue
+            letters = req.interactions & a.interactions
+            if letters:
+                found[(req.context, rtype)] = found.get((req.context, rtype), frozenset()) | letters
+    kept = [ResourceScope(context, rtype, letters) for (context, rtype), letters in found.items()]
     return ScopeSet(tuple(kept), requested.other & (allowed.other | {"openid", "fhirUser", "profile", "offline_access",
                                                                      "online_access"}))
