@@ -14,7 +14,6 @@ queried at all; they are listed in :attr:`ChartSummary.restricted` so the page c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +24,7 @@ from benhan.fhir.search import search
 from benhan.vn import systems
 from benhan.vn.names import format_name
 
+from .mpi import lookup
 from .mpi.candidates import search_resources
 
 VISITS_PER_PAGE = 20
@@ -510,48 +510,13 @@ def build_chart(repo: Repository, patient_id: str, may_search: MaySearch, today:
 
 # ---------------------------------------------------------------------------------------------- search
 
-_DIGITS = re.compile(r"^\+?[0-9 .-]+$")
-_TOKEN = re.compile(r"^[A-Za-z0-9-]+$")
-
-
-def search_query(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The searches (resource type, params) that answer what was typed in the patient search box.
-
-    Digits: an identifier of any system (CCCD, BHXH number, patient code) and the phone number; a
-    letters-and-digits token: an identifier (BHYT card, patient code), also on Coverage; words: every
-    word must start a part of the name (diacritics and case do not matter).
-    """
-    text = " ".join(text.split())
-    if not text:
-        return []
-    if _DIGITS.match(text):
-        digits = re.sub(r"[^0-9]", "", text)
-        queries = [("Patient", [("identifier", digits)])]
-        if len(digits) >= 6:
-            phone = "0" + digits[2:] if digits.startswith("84") and len(digits) == 11 else digits
-            queries.append(("Patient", [("phone", phone)]))
-        return queries
-    if _TOKEN.match(text) and any(ch.isdigit() for ch in text):
-        upper = text.upper()
-        return [("Patient", [("identifier", upper)]), ("Coverage", [("identifier", upper)])]
-    return [("Patient", [("name", word) for word in text.split()[:6]])]
+# What was typed -> which searches: one lookup for the chart and the SMART patient picker (clinical/mpi/lookup.py).
+search_query = lookup.search_query
 
 
 def find_patients(repo: Repository, text: str, today: date, *, limit: int = MAX_FOUND) -> list[PatientHeader]:
     """Patients matching ``text`` that the user may see (the access policy filters inside the search)."""
-    found: dict[str, dict[str, Any]] = {}
-    beneficiaries: list[str] = []
-    for rtype, params in search_query(text):
-        for resource in search_resources(repo, rtype, params, limit):
-            if rtype == "Coverage":
-                pid = _ref_id(resource.get("beneficiary"), "Patient")
-                if pid and pid not in beneficiaries:
-                    beneficiaries.append(pid)
-            else:
-                found.setdefault(resource["id"], resource)
-    missing = [pid for pid in beneficiaries if pid not in found]
-    if missing:
-        for patient in search_resources(repo, "Patient", [("_id", ",".join(missing))], limit):
-            found.setdefault(patient["id"], patient)
-    headers = [patient_header(p, today) for p in found.values()]
+    repo.flush()
+    found = lookup.lookup_patients(repo.conn, text, base_url=repo.base_url, limit=limit)
+    headers = [patient_header(p, today) for p in found]
     return sorted(headers, key=lambda h: (h.name, h.birth_date or ""))[:limit]

@@ -2,7 +2,8 @@
 by staff), found by name or code among the patients the signed-in user may see, and the encounter
 (``launch/encounter``) among that patient's encounters the user may see.
 
-The search runs through the FHIR search engine under the user's own access rules (relationship,
+The patient search is the shared lookup (:mod:`benhan.clinical.mpi.lookup`, also used by the chart); it runs
+through the FHIR search engine under the user's own access rules (relationship,
 labels, break-glass), so it shows nothing the user could not read on the FHIR API, and each search is
 audited with the patients it showed.
 """
@@ -31,29 +32,16 @@ class PatientChoice:
 
 
 def find_patients(conn: Connection, guard: FhirGuard, query: str, *, base_url: str) -> list[PatientChoice]:
-    """Up to :data:`LIMIT` visible patients: every word of ``query`` in a name, or ``query`` as an identifier or
-    id; without a query, the most recently updated."""
-    from benhan.fhir.search import search
+    """Up to :data:`LIMIT` visible patients found by the shared lookup (name without diacritics, CCCD, BHXH or
+    BHYT number, phone, patient code, record id); without a query, the most recently updated."""
+    from benhan.clinical.mpi.lookup import lookup_patients
 
-    words = query.split()
-    searches: list[list[tuple[str, str]]]
-    if not words:
-        searches = [[("_sort", "-_lastUpdated")]]
-    else:
-        searches = [[("name", w) for w in words]]
-        if len(words) == 1:
-            searches += [[("identifier", words[0])], [("_id", words[0])]]
-    found: dict[str, dict[str, Any]] = {}
     conn.info[ACCESS_KEY] = guard
     try:
-        for params in searches:
-            bundle = search(conn, "Patient", [*params, ("_count", str(LIMIT)), ("_total", "none")],
-                            base_url=base_url, default_count=LIMIT, max_count=LIMIT)
-            for entry in bundle.get("entry", []):
-                found.setdefault(entry["resource"]["id"], entry["resource"])
+        found = lookup_patients(conn, query, base_url=base_url, limit=LIMIT, by_id=True, recent_when_empty=True)
     finally:
         conn.info.pop(ACCESS_KEY, None)
-    return [_choice(p) for p in list(found.values())[:LIMIT]]
+    return [_choice(p) for p in found]
 
 
 def _choice(patient: dict[str, Any]) -> PatientChoice:
