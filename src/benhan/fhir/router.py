@@ -5,6 +5,7 @@ Framework-independent: the ASGI adapter and the bundle processor both call :func
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,12 +14,13 @@ import orjson
 
 from . import definitions
 from .clock import to_http_date, to_instant
-from .errors import FhirError, invalid, operation_outcome
+from .errors import FhirError, invalid, not_found, operation_outcome
 from .history import history_bundle
 from .http_types import FhirRequest, FhirResponse
 from .repository import Repository, Stored, WriteResult, parse_etag
 
 Handler = Callable[[FhirRequest, "Context"], FhirResponse]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]").search
 
 
 @dataclass(slots=True)
@@ -34,6 +36,7 @@ class Context:
 
 def handle(req: FhirRequest, ctx: Context) -> FhirResponse:
     """Dispatch one interaction; raises :class:`FhirError` for any failure."""
+    _refuse_control_characters(req)
     parts = [p for p in req.path.split("/") if p]
     method = req.method
     if ctx.security is not None:
@@ -75,11 +78,20 @@ def handle(req: FhirRequest, ctx: Context) -> FhirResponse:
         if len(parts) == 3:
             return FhirResponse(200, _history(req, ctx, rtype, rid))
         if len(parts) == 4:
+            if len(parts[3]) > 10:  # no such version (the column is a 32-bit integer): 404, not an overflow
+                raise not_found(rtype, f"{rid}/_history/{parts[3]}")
             return _read_response(req, ctx.repo.vread(rtype, rid, parts[3]), vread=True)
     if len(parts) == 3 and method == "GET" and rtype == "Patient" and definitions.is_resource_type(parts[2]):
         ctx.repo.read(rtype, rid)
         return _search(req, ctx, parts[2], compartment=(rtype, rid))
     raise _not_allowed(method, req.path)
+
+
+def _refuse_control_characters(req: FhirRequest) -> None:
+    """NUL (and other C0 controls but tab/CR/LF) are not FHIR text; PostgreSQL would refuse them mid-query."""
+    for name, value in [("", req.path), *req.query]:
+        if _CONTROL(name) or _CONTROL(value):
+            raise invalid("URL chứa ký tự điều khiển", "The URL contains a control character", name or None)
 
 
 def _type_level(req: FhirRequest, ctx: Context, rtype: str) -> FhirResponse:
@@ -127,8 +139,11 @@ def _search(req: FhirRequest, ctx: Context, rtype: str | None,
 
 
 def _history(req: FhirRequest, ctx: Context, rtype: str | None, rid: str | None) -> dict[str, Any]:
+    from .search.paging import parse_page
+
     ctx.repo.flush()
     params = [(k, v) for k, v in req.query if k != "_format"]
+    parse_page(params, ctx.default_count, ctx.max_count)  # malformed or huge _count/_offset/_snapshot: a 400
     return history_bundle(ctx.repo.conn, rtype, rid, params, base_url=req.base_url,
                           default_count=ctx.default_count, max_count=ctx.max_count,
                           access=ctx.security if rid is None else None)

@@ -34,6 +34,9 @@ _PRIMITIVE, _COMPLEX, _RESOURCE = 0, 1, 2
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _ANY_TEXT = "[ \\r\\n\\t\\S]+"  # string/markdown: under XML Schema regex semantics, any non-empty text
 _DATE_TYPES = frozenset({"date", "dateTime", "instant"})
+# R4 datatypes: strings SHALL NOT contain code points below 32 other than tab, CR and LF (and PostgreSQL
+# cannot store NUL in the index's text columns: such a write was a 500 there).
+_control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]").search
 _JSON_KIND_VI = {"object": "đối tượng", "array": "mảng", "string": "chuỗi", "number": "số",
                  "integer": "số nguyên", "boolean": "giá trị logic", "null": "null"}
 
@@ -110,14 +113,14 @@ def _primitive_check(prim: definitions.PrimitiveDef) -> Check:
                           and (v.endswith(">") or v.rstrip().endswith(">")))
     if prim.regex is None or prim.regex == _ANY_TEXT:
         limit = prim.max_length or 1 << 62
-        return lambda v: type(v) is str and 0 < len(v) <= limit
+        return lambda v: type(v) is str and 0 < len(v) <= limit and _control(v) is None
     # The spec's regexes use XML Schema semantics, where \s is only space, tab, CR and LF; re.ASCII
     # comes closest (it adds \f and \v, which FHIR forbids in text anyway).
     pattern = re.compile(prim.regex, re.ASCII)
     if name in _DATE_TYPES:
         return _date_check(pattern)
     match = pattern.fullmatch
-    return lambda v: type(v) is str and v != "" and match(v) is not None
+    return lambda v: type(v) is str and v != "" and match(v) is not None and _control(v) is None
 
 
 class _Compiler:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from .problems import bad_value
 
 PAGING_PARAMS = frozenset({"_count", "_offset", "_snapshot"})
+_MAX_INT = 2**62
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ def _int(name: str, value: str, minimum: int | None = 0) -> int:
         raise bad_value(name, value, "không phải số nguyên", "not an integer") from exc
     if minimum is not None and number < minimum:
         raise bad_value(name, value, f"phải ≥ {minimum}", f"must be at least {minimum}")
+    if abs(number) > _MAX_INT:  # beyond the databases' 64-bit integers: a 400, not a driver overflow
+        raise bad_value(name, value, "quá lớn", "too large")
     return number
 
 
