@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from benhan.fhir.errors import FhirError, Issue
 from benhan.settings import Settings
 
-from . import audit
+from . import audit, log_privacy
 from .access import Access
 from .audit import AuditEntry
 from .guard import FhirGuard
@@ -38,6 +38,7 @@ def unauthorized(reason: str | None, vi: str, en: str) -> AuthError:
 
 class SecurityService:
     def __init__(self, engine: Engine, settings: Settings) -> None:
+        log_privacy.install()  # tracebacks of failed requests without exception messages
         self.engine = engine
         self.settings = settings
         self.keyring = KeyRing()
