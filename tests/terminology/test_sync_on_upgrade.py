@@ -49,3 +49,14 @@ def test_init_loads_then_upgrade_reloads_only_what_changed(database_url, monkeyp
     assert "catalog updated" in out and "|NQ202-2025" in out and out.count("catalog ") == 1
     after, _, concepts_after = _state(database_url)
     assert after == hashes and concepts_after == concepts
+
+
+def test_terminology_load_shows_progress(database_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BENHAN_DATABASE_URL", database_url)
+    assert main(["terminology", "load", "--only", "gender", "--only", "ethnicity"]) == 0
+    captured = capsys.readouterr()
+    assert "] 1/2 gioi-tinh 4.0.1: created" in captured.err and "] 2/2 dan-toc 1.0: created" in captured.err
+    assert "Xong / done in" in captured.err
+    assert "created   http://hl7.org/fhir/administrative-gender|4.0.1" in captured.out
+    assert main(["terminology", "load", "--only", "gender"]) == 0
+    assert "1/1 gioi-tinh 4.0.1: unchanged" in capsys.readouterr().err
