@@ -55,6 +55,12 @@ def _parse_entries(bundle: dict[str, Any]) -> list[_Entry]:
         if not isinstance(request, dict) or not request.get("method") or not request.get("url"):
             raise invalid("Mỗi mục cần request.method và request.url",
                           "Each entry needs request.method and request.url", f"{where}.request")
+        for key in ("method", "url", "ifNoneExist", "ifMatch", "ifNoneMatch", "ifModifiedSince"):
+            if key in request and not isinstance(request[key], str):
+                raise invalid(f"request.{key} phải là chuỗi", f"request.{key} must be a string",
+                              f"{where}.request.{key}")
+        if "fullUrl" in e and not isinstance(e["fullUrl"], str):
+            raise invalid("fullUrl phải là chuỗi (uri)", "fullUrl must be a string (uri)", f"{where}.fullUrl")
         method = str(request["method"]).upper()
         if method not in _ORDER:
             raise invalid(f"Phương thức không hợp lệ: {method}", f"Invalid request.method '{method}'",

@@ -45,3 +45,47 @@ def test_control_characters_in_strings_are_400_not_500(client, family):
     assert client.get("Patient?_summary=count").json()["total"] == 0
     ok = client.post("Patient", {"resourceType": "Patient", "name": [{"family": "Lê\tVăn\r\nAn"}]})
     assert ok.status_code == 201
+
+
+BIG = 10**30
+BODIES = [
+    ("", {"resourceType": "Bundle", "type": "transaction", "entry": [{}]}, 400),
+    ("", {"resourceType": "Bundle", "type": "transaction", "entry": [{"request": {"method": "FOO", "url": "Patient"}}]},
+     400),
+    ("", {"resourceType": "Bundle", "type": "transaction",
+          "entry": [{"request": {"method": "GET", "url": f"Patient?_offset={BIG}"}}]}, 400),
+    ("", {"resourceType": "Bundle", "type": "transaction",
+          "entry": [{"request": {"method": "GET", "url": "Patient?name=%00"}}]}, 400),
+    ("", {"resourceType": "Bundle", "type": "transaction",
+          "entry": [{"request": {"method": "POST", "url": "Patient"}, "resource": "x"}]}, 400),
+    ("", {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": 5, "request": {"method": "POST", "url": "Patient"},
+         "resource": {"resourceType": "Patient"}}]}, 400),
+    ("", {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "POST", "url": 7}, "resource": {"resourceType": "Patient"}}]}, 400),
+    ("", {"resourceType": "Bundle", "type": "batch",
+          "entry": [{"request": {"method": "GET", "url": f"Patient/a/_history/{BIG}"}}]}, 200),
+    ("Patient", {"resourceType": "Patient", "multipleBirthInteger": BIG}, 400),
+    ("Observation", {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                     "valueQuantity": {"value": BIG}}, 201),
+    ("Observation", {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                     "effectiveDateTime": "9999-12-31T23:59:59.999+14:00"}, 201),
+    ("Observation", {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                     "effectiveDateTime": "0001-01-01T00:00:00-12:00"}, 201),
+    ("Patient", {"resourceType": "Patient", "name": [{"family": "Nguyễn" * 100}],
+                 "identifier": [{"system": "urn:x:" + "s" * 600, "value": "v" * 600}]}, 201),
+    ("Patient/$validate", {"resourceType": "Parameters", "parameter": [{"name": "resource"}]}, 400),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status"), BODIES)
+def test_bad_or_extreme_bodies_never_give_500(client, path, body, status):
+    import json
+
+    resp = client.post(path, json.dumps(body).encode())  # json: orjson refuses integers beyond 64 bits
+    assert resp.status_code == status, resp.text[:300]
+    if status >= 400:
+        assert resp.json()["resourceType"] == "OperationOutcome"
+    if status == 201:  # stored and findable: the extreme values made it into the index too
+        rid = resp.json()["id"]
+        assert client.get(f"{path}?_id={rid}").json()["total"] == 1
