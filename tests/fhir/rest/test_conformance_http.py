@@ -140,3 +140,21 @@ def test_if_none_match_star_and_lists(client):
     resp = client.get(f"Patient/{rid}", headers={"If-None-Match": 'W/"1", "x"'})
     assert resp.status_code == 200 and resp.json()["meta"]["versionId"] == "2"
     assert client.get("Patient/nobody", headers={"If-None-Match": "*"}).status_code == 404
+
+
+def test_conditions_made_only_of_result_parameters_are_refused(client):
+    only = client.create(_patient("Đinh", "male"))
+    for query in ("_count=1", "_sort=family", "_contained=true&family=Dinh", "_summary=count", "family="):
+        put = client.put(f"Patient?{query}", _patient("Đinh", "female"))
+        assert put.status_code == 400, (query, put.text[:200])
+        assert client.delete(f"Patient?{query}").status_code == 400
+        created = client.post("Patient", _patient("Mạc", "male"), headers={"If-None-Exist": query})
+        assert created.status_code == 400
+    assert client.get("Patient?_summary=count").json()["total"] == 1  # nothing written, nothing deleted
+    assert client.get(f"Patient/{only['id']}").json()["meta"]["versionId"] == "1"
+    tx = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:o", "request": {"method": "POST", "url": "Observation"},
+         "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                      "subject": {"reference": "Patient?_count=1"}}}]}
+    resp = client.post("", tx)
+    assert resp.status_code == 400

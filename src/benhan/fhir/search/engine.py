@@ -132,7 +132,14 @@ def find_ids(conn: Connection, resource_type: str, query: str) -> list[str]:
 
     Always strict: ignoring an unknown parameter here could update or delete the wrong resource.
     """
-    params = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    params = [(k, v) for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=True) if k != "_format"]
+    for name, _ in params:  # _count, _sort, _contained...: not conditions; dropping them would widen the match
+        if name in RESULT_PARAMS or name.split(":", 1)[0] in ("_include", "_revinclude"):
+            raise FhirError.one(400, "not-supported", f"Tham số kết quả '{name}' không dùng làm điều kiện được",
+                                f"The result parameter '{name}' cannot be used in a condition", name)
+    if not any(v for _, v in params):
+        raise FhirError.one(400, "invalid", "Thao tác có điều kiện cần tham số tìm kiếm có giá trị",
+                            "A conditional interaction needs a search parameter with a value")
     where, _, _ = build_where(conn, resource_type, params, base_url="", strict=True, warnings=[],
                               access=access_filter(conn))
     r = s.resource
