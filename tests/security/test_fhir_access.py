@@ -122,6 +122,14 @@ def test_system_search_hides_other_types_and_rows(secure):
     assert bundle["total"] == 3
     included = portal.get("Observation?_include=Observation:subject").json()
     assert {e["resource"]["id"] for e in included["entry"]} == {"o2", "o3", "p2"}
+    # _type naming a type the caller may not search is a 403, as GET /fhir/Observation is
+    reception = secure.as_user("td.an", ["reception"])
+    refused = reception.get("?_type=Patient,Observation")
+    assert refused.status_code == 403 and refused.json()["resourceType"] == "OperationOutcome"
+    assert "Observation" in refused.json()["issue"][0]["details"]["text"]
+    assert reception.get("?_type=Patient").status_code == 200
+    narrow = secure.as_user("td.binh", ["reception"], scope="user/Organization.rs")
+    assert narrow.get("?_type=Patient").status_code == 403  # the scope does not cover it
 
 
 def test_history_shows_only_the_compartment(secure):

@@ -76,6 +76,10 @@ def test_break_glass_flow(secure):
     auth = {"Authorization": f"Bearer {token}"}
     resp = secure.http.post("/auth/break-glass", json={"patient": "Patient/p2", "reason": "ngắn"}, headers=auth)
     assert resp.status_code == 400  # a real reason is required
+    narrow = {"Authorization": f"Bearer {secure.token('bs.em', 'user/Observation.rs')}"}  # an app's token
+    resp = secure.http.post("/auth/break-glass", headers=narrow,
+                            json={"patient": "Patient/p2", "reason": "Cấp cứu: bệnh nhân hôn mê, cần xem tiền sử"})
+    assert resp.status_code == 403 and "user/Patient.r" in resp.json()["error_description"]
     resp = secure.http.post("/auth/break-glass", headers=auth,
                             json={"patient": "Patient/p2", "reason": "Cấp cứu: bệnh nhân hôn mê, cần xem tiền sử"})
     assert resp.status_code == 201, resp.text

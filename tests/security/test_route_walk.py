@@ -111,6 +111,7 @@ NO_PATIENT_DATA = {
     "/",  # a redirect to the user's start page
     "/signing-keys/{kid}",  # a public key
     "/auth/account", "/auth/password", "/auth/totp",  # the signed-in user's own account
+    "/reception/communes",  # the address type-ahead: the commune catalog, nobody's data
     "/apps",  # the apps menu: registered apps only (launching one, a POST, reads and audits the patient)
 }
 
@@ -120,14 +121,10 @@ def _fill(path: str, values: dict[str, str]) -> str:
     return path.replace("{encounter_id}", "{eid}").format(**values)
 
 
-def test_every_route_serving_patient_data_leaves_an_audit_row(web):  # noqa: F811  (the fixture)
-    """Request each patient-data GET route as a user who may, and find its audit row naming the patient."""
-    from sqlalchemy import func, select
-
-    from benhan.security import tokens
+def _prepare(web):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A patient waiting at reception, a full visit, a break-glass grant; values for the route templates."""
     from benhan.security.accounts import get_user
     from benhan.security.breakglass import open_grant
-    from benhan.security.tables import audit_log
     from tests.clinical.test_signing import make_visit
     from tests.web.test_queue import arrive, outpatient_doctor, ticking_clock
     from tests.web.test_reception import read, rooms
@@ -146,15 +143,41 @@ def test_every_route_serving_patient_data_leaves_an_audit_row(web):  # noqa: F81
         assert grantee is not None
         open_grant(conn, user_id=grantee.id, username="bacsi", departments=grantee.departments, patient_id=pid,
                    reason="Cấp cứu: kiểm tra nhật ký truy cập", minutes=60)
-    browsers = {"tiepdon": front, "bacsi": doctor}
+    return values, visit_values, {"tiepdon": front, "bacsi": doctor}
 
-    def bearer(username: str) -> dict[str, str]:
-        with web.engine.begin() as conn:
-            token, _ = tokens.issue(conn, subject=username, kind="user", scope="user/*.cruds", ttl=600)
-        return {"Authorization": f"Bearer {token}"}
 
+def _bearer(app, username: str, scope: str = "user/*.cruds") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from benhan.security import tokens
+
+    with app.engine.begin() as conn:
+        token, _ = tokens.issue(conn, subject=username, kind="user", scope=scope, ttl=600)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _last_seq(app) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from benhan.security.tables import audit_log
+
+    with app.engine.connect() as conn:
+        return conn.execute(select(func.max(audit_log.c.seq))).scalar() or 0
+
+
+def _rows_after(app, seq: int, username: str) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    from sqlalchemy import select
+
+    from benhan.security.tables import audit_log
+
+    with app.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(audit_log).where(
+            audit_log.c.seq > seq, audit_log.c.username == username)).mappings()]
+
+
+def test_every_route_serving_patient_data_leaves_an_audit_row(web):  # noqa: F811  (the fixture)
+    """Request each patient-data GET route as a user who may, and find its audit row naming the patient."""
     from starlette.testclient import TestClient
 
+    values, visit_values, browsers = _prepare(web)
     api = TestClient(web.app)  # type: ignore[arg-type]
     seen = {p for p, m in _routes(web.app.routes) if "GET" in m}
     unclassified = sorted(p for p in seen if p not in PATIENT_DATA and p not in NO_PATIENT_DATA
@@ -167,22 +190,62 @@ def test_every_route_serving_patient_data_leaves_an_audit_row(web):  # noqa: F81
             continue
         ctx = visit_values if template.startswith("/visit/") or template.startswith("/patients/") else values
         url = _fill(template, ctx) + query.format(**ctx)
-        with web.engine.connect() as conn:
-            last = conn.execute(select(func.max(audit_log.c.seq))).scalar() or 0
+        last = _last_seq(web)
         if who.startswith("bearer:"):
-            resp = api.get(url, headers=bearer(who.split(":", 1)[1]))
             username = who.split(":", 1)[1]
+            resp = api.get(url, headers=_bearer(web, username))
         else:
             resp = browsers[who].get(url)
             username = who
         if resp.status_code != 200:
             problems.append(f"{template}: {resp.status_code}")
             continue
-        with web.engine.connect() as conn:
-            rows = conn.execute(select(audit_log).where(audit_log.c.seq > last, audit_log.c.username == username)
-                                ).mappings().all()
+        rows = _rows_after(web, last, username)
         if not any(r["action"] == action and f",{ctx['pid']}," in (r["patients"] or "") and r["outcome"] == 200
                    for r in rows):
             problems.append(f"{template}: no '{action}' row naming the patient; got "
                             f"{[(r['action'], r['patients']) for r in rows]}")
+    assert problems == [], "\n".join(problems)
+
+
+# Who must be refused on each kind of route: the auditor sees no patient data (role), a doctor may not
+# review break-glass grants; bearer routes also with the right user but a scope that does not cover them.
+WRONG_USER = {"/auth/break-glass": "bacsi"}
+NARROW_SCOPE = {"/auth/break-glass": "user/Patient.rs"}  # the review needs user/AuditEvent.s
+# Search pages and APIs whose service searches return nothing (rather than 403) for a type the caller may not
+# search: an empty answer, no audit row naming the patient. Every other route must answer 403.
+EMPTY_INSTEAD = {"/patients", "/api/registration/duplicates", "/api/registration/patients"}
+
+
+def test_every_patient_data_route_refuses_the_wrong_role_and_a_narrow_scope(web):  # noqa: F811
+    """The same routes as a user whose role does not allow them, and (bearer) with a scope that does not cover
+    them: refused (403), with no successful audit row naming the patient — and nothing of the patient shown."""
+    from starlette.testclient import TestClient
+
+    values, visit_values, _ = _prepare(web)
+    api = TestClient(web.app)  # type: ignore[arg-type]
+    auditor = web.browser("kiemtra")
+    problems = []
+    for template, (who, query, _action) in PATIENT_DATA.items():
+        ctx = visit_values if template.startswith("/visit/") or template.startswith("/patients/") else values
+        url = _fill(template, ctx) + query.format(**ctx)
+        attempts = []
+        wrong = WRONG_USER.get(template, "kiemtra")
+        if who.startswith("bearer:"):
+            right = who.split(":", 1)[1]
+            attempts.append((f"role {wrong}", wrong, lambda u=url, w=wrong: api.get(u, headers=_bearer(web, w))))
+            scope = NARROW_SCOPE.get(template, "user/Organization.rs")
+            attempts.append((f"scope {scope}", right,
+                             lambda u=url, r=right, sc=scope: api.get(u, headers=_bearer(web, r, sc))))
+        else:
+            attempts.append(("role auditor", "kiemtra", lambda u=url: auditor.get(u)))
+        for label, username, request in attempts:
+            last = _last_seq(web)
+            resp = request()
+            leaked = [r for r in _rows_after(web, last, username)
+                      if r["outcome"] == 200 and f",{ctx['pid']}," in (r["patients"] or "")]
+            allowed = {403, 200} if template in EMPTY_INSTEAD else {403}
+            shown = ctx["pid"] in resp.text or ("{name}" not in query and ctx["name"] in resp.text)  # (q= is echoed)
+            if resp.status_code not in allowed or leaked or shown:
+                problems.append(f"{template} ({label}): {resp.status_code}, audit {len(leaked)} row(s)")
     assert problems == [], "\n".join(problems)

@@ -62,6 +62,11 @@ def test_login_sets_a_server_side_session_and_logout_ends_it(secure):
     assert account.status_code == 200 and "bs.an" in account.text.lower()
     assert account.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in \
         account.headers["content-security-policy"]
+    assert account.headers["x-content-type-options"] == "nosniff"
+    assert account.headers["referrer-policy"] == "no-referrer" and account.headers["cache-control"] == "no-store"
+    api = secure.http.get("/fhir/metadata")  # every response, the FHIR API's too
+    assert api.headers["x-content-type-options"] == "nosniff"
+    assert "default-src" in api.headers["content-security-policy"]
     with secure.engine.connect() as conn:  # only the hash of the cookie value is stored
         sid = browser.cookies["benhan_session"]
         assert conn.execute(select(web_session.c.id_hash)).scalar_one() != sid

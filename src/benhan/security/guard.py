@@ -109,6 +109,12 @@ class FhirGuard:
         if it.level == "system" and it.action == "search":
             if not self.access.allowed_types("s"):
                 raise self.deny("search", entity, "Không có quyền tìm kiếm", "Not allowed to search")
+            # _type naming a type the caller may not search is a denial, as GET /fhir/[type] would be
+            named = {t for k, v in req.query if k == "_type" for t in v.split(",") if definitions.is_resource_type(t)}
+            refused = sorted(t for t in named if self.access.effective(t, "s") is None)
+            if refused:
+                raise self.deny("search", entity, f"Không có quyền tìm kiếm {', '.join(refused)}",
+                                f"Not allowed to search {', '.join(refused)}")
             return
         assert it.rtype is not None and it.letter is not None
         if self.access.effective(it.rtype, it.letter) is None:

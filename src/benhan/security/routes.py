@@ -85,6 +85,12 @@ async def break_glass_open(request: Request) -> JSONResponse:
                                                  principal.client_id, f"Patient/{patient}", [patient], principal.ip,
                                                  audit.BREAK_GLASS, "role may not break the glass")])
             return _json_error(403, "Vai trò này không được truy cập khẩn cấp", "This role may not break the glass")
+        if "user" not in principal.scopes.contexts_for("Patient", "r"):  # an app's token must be given that much
+            audit.append(conn, [audit.AuditEntry("break-glass", 403, principal.username, ",".join(principal.roles),
+                                                 principal.client_id, f"Patient/{patient}", [patient], principal.ip,
+                                                 audit.BREAK_GLASS, "token scope does not cover user/Patient.r")])
+            return _json_error(403, "Phạm vi của mã truy cập không gồm user/Patient.r",
+                               "The token's scope does not include user/Patient.r")
         r = s.resource
         if conn.execute(select(r.c.pk).where(r.c.type == "Patient", r.c.id == patient, r.c.deleted.is_(False))
                         ).first() is None:
@@ -114,6 +120,9 @@ async def break_glass_review(request: Request) -> JSONResponse:
         policy = load_policy()
         if principal.kind != "user" or not policy.any_role(principal.roles, "review_break_glass"):
             return _json_error(403, "Không có quyền rà soát", "Not allowed to review break-glass grants")
+        if "user" not in principal.scopes.contexts_for("AuditEvent", "s"):  # the review is audit data
+            return _json_error(403, "Phạm vi của mã truy cập không gồm user/AuditEvent.s",
+                               "The token's scope does not include user/AuditEvent.s")
         everything = "auditor" in principal.roles
         grants = list_grants(conn, departments=None if everything else principal.departments)
         audit.append(conn, [audit.AuditEntry("break-glass-review", 200, principal.username,
