@@ -27,9 +27,15 @@ def test_each_access_leaves_a_row(secure):
     assert doc.put("Observation/o1", observation("o1", "p1")).status_code == 200
     assert doc.get("Observation/o404").status_code == 404
     assert doc.delete("Patient/p1").status_code == 403
+    created = doc.post("Observation", {k: v for k, v in observation("o2", "p1").items() if k != "id"})
+    assert created.status_code == 201
+    assert doc.delete(f"Observation/{created.json()['id']}").status_code == 403  # technicians: crus, no d
     rows = _rows(secure)[before:]
     assert [(r["action"], r["outcome"]) for r in rows] == [
-        ("read", 200), ("search", 200), ("update", 200), ("read", 404), ("delete", 403)]
+        ("read", 200), ("search", 200), ("update", 200), ("read", 404), ("delete", 403), ("create", 200),
+        ("delete", 403)]
+    assert rows[5]["patients"] == rows[6]["patients"] == ",p1,"
+    assert rows[5]["entity"] == f"Observation/{created.json()['id']}"
     read = rows[0]
     assert read["username"] == "kt.an" and read["roles"] == "technician"
     assert read["entity"] == "Observation/o1" and read["patients"] == ",p1,"

@@ -119,7 +119,7 @@ class FhirGuard:
         assert it.rtype is not None and it.letter is not None
         if self.access.effective(it.rtype, it.letter) is None:
             raise self.deny(it.action, entity, f"Không có quyền {it.action} trên {it.rtype}",
-                            f"Not allowed to {it.action} {it.rtype}")
+                            f"Not allowed to {it.action} {it.rtype}", self._patients_of_id(it.rtype, it.rid))
 
     def read_only(self, action: str, entity: str | None) -> FhirError:
         """AuditEvent is written by the server alone (the hash-chained trail): any write is refused, and kept."""
@@ -281,6 +281,14 @@ class FhirGuard:
             deleted = bool(self.conn.execute(select(r.c.deleted).where(r.c.pk == pk)).scalar())
         return not deleted and self.access.visible(self.conn, rtype, pk, letter)
 
+
+    def _patients_of_id(self, rtype: str, rid: str | None) -> list[str]:
+        """The patients of one record named by a refused request (so the denial is on their access list)."""
+        if rid is None or not in_patient_compartment(rtype):
+            return []
+        r = s.resource
+        pk = self.conn.execute(select(r.c.pk).where(r.c.type == rtype, r.c.id == rid)).scalar()
+        return self._patients(rtype, rid, pk) if pk is not None else []
 
     def _patients(self, rtype: str, rid: str, pk: int) -> list[str]:
         if rtype == "Patient":
