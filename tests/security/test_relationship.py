@@ -41,6 +41,17 @@ def test_doctor_sees_department_patients_only(secure):
     assert doctor.put("Observation/o10", observation("o10", "p2")).status_code == 403
 
 
+def test_nurse_sees_department_and_care_team_patients_only(secure):
+    _seed(secure)
+    nurse = secure.as_user("dd.lan", ["nurse"], departments=["khoa-noi"], practitioner="pr-an")
+    bundle = nurse.get("Observation?_total=accurate").json()
+    # khoa-noi's p1 and care-team p3 with p3's PSY record (care team), not p1's HIV one (department only), not p2
+    assert sorted(e["resource"]["id"] for e in bundle["entry"]) == ["o1", "o3", "o3-psy"] and bundle["total"] == 3
+    assert nurse.get("Observation/o2").status_code == 403
+    assert nurse.put("Observation/o9", observation("o9", "p1")).status_code == 201  # vital signs: the nurse's
+    assert nurse.put("Observation/o10", observation("o10", "p2")).status_code == 403  # not her patient
+
+
 def test_care_team_member_sees_the_patient_and_its_sensitive_records(secure):
     _seed(secure)
     doctor = secure.as_user("bs.an", ["doctor"], departments=["khoa-ngoai"], practitioner="pr-an")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
+
+# A pooled PostgreSQL connection idle longer than this is pinged before use (see _ping_when_idle).
+IDLE_PING_SECONDS = 10.0
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -23,7 +27,35 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(parsed, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(parsed, echo=echo, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection with ``SELECT 1`` only when it has been idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip on every request, ~5% of
+    a simple read's server CPU. Connections in steady use do not need it: a server restart breaks their
+    next statement, SQLAlchemy then invalidates the whole pool. Idle connections are the ones that meet a
+    restarted server first, so they are pinged; a failed ping makes the pool open a fresh connection.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except Exception as err:
+            raise exc.DisconnectionError("idle connection failed its ping") from err
 
 
 def _configure_sqlite(engine: Engine) -> None:

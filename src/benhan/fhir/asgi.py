@@ -111,10 +111,13 @@ def _execute(engine, settings: Settings, req: FhirRequest, security, ip: str | N
     guard = None
     try:
         with engine.connect() as conn:
-            # Writes take the write lock up front (SQLite: BEGIN IMMEDIATE). Reads run in a shared
-            # transaction and append their audit rows in a short write transaction of their own, still
-            # before the response leaves: no data goes out without its audit record.
+            # Writes take the write lock up front (SQLite: BEGIN IMMEDIATE). On SQLite reads run in a
+            # shared transaction and append their audit rows in a short write transaction of their own
+            # (a read transaction cannot safely become a writer there); PostgreSQL appends them in the
+            # read's own transaction, saving a round trip pair. Either way the audit record is committed
+            # before the response leaves: no data goes out without it.
             conn.info["write"] = not reads_only
+            audit_apart = reads_only and conn.dialect.name == "sqlite"
             try:
                 with conn.begin():
                     if not public:
@@ -122,9 +125,9 @@ def _execute(engine, settings: Settings, req: FhirRequest, security, ip: str | N
                         guard = security.guard(conn, principal)
                         conn.info[ACCESS_KEY] = guard
                     resp = _dispatch(req, settings, conn, guard)
-                    if guard is not None and not reads_only:
+                    if guard is not None and not audit_apart:
                         guard.flush(conn)
-                if guard is not None and reads_only:
+                if guard is not None and audit_apart:
                     conn.info["write"] = True
                     with conn.begin():
                         guard.flush(conn)

@@ -8,9 +8,10 @@ and has roles from the policy. Callers own the transaction; permission changes a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pyotp
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select, update
 
 from benhan.fhir.clock import Clock, system_clock
 from benhan.settings import Settings
@@ -56,18 +57,39 @@ class User:
 
 
 def get_user(conn: Connection, username: str | None = None, *, user_id: int | None = None) -> User | None:
+    row = conn.execute(user_select(username, user_id=user_id)).mappings().first()
+    return None if row is None else user_from_row(row)
+
+
+def user_select(username: str | None = None, *, user_id: int | None = None) -> Select[Any]:
+    """The account row with its roles and departments, in ONE statement (it runs on every request).
+
+    Callers may add columns (the API adds break-glass grants and the token's revocation).
+    """
     u = user_account
     cond = u.c.username == username if user_id is None else u.c.id == user_id
-    row = conn.execute(select(u).where(cond)).mappings().first()
-    if row is None:
-        return None
-    roles = tuple(sorted(r[0] for r in conn.execute(select(user_role.c.role).where(user_role.c.user_id == row["id"]))))
-    depts = tuple(sorted(r[0] for r in conn.execute(
-        select(user_department.c.department_id).where(user_department.c.user_id == row["id"]))))
-    return User(row["id"], row["username"], row["display_name"], roles, depts, row["practitioner_id"],
-                row["practitioner_role_id"], row["patient_id"], row["facility_id"], row["disabled"],
-                row["must_change_password"], row["totp_secret"], row["totp_required"], row["password_hash"],
-                row["failed_count"], row["locked_until"], row["totp_last_step"], row["language"])
+    roles = select(aggregated(user_role.c.role)).where(user_role.c.user_id == u.c.id)
+    depts = select(aggregated(user_department.c.department_id)).where(user_department.c.user_id == u.c.id)
+    return select(u, roles.scalar_subquery().label("role_list"), depts.scalar_subquery().label("department_list")
+                  ).where(cond)
+
+
+def user_from_row(row: Any) -> User:
+    return User(row["id"], row["username"], row["display_name"], split_list(row["role_list"]),
+                split_list(row["department_list"]), row["practitioner_id"], row["practitioner_role_id"],
+                row["patient_id"], row["facility_id"], row["disabled"], row["must_change_password"],
+                row["totp_secret"], row["totp_required"], row["password_hash"], row["failed_count"],
+                row["locked_until"], row["totp_last_step"], row["language"])
+
+
+def split_list(value: str | None) -> tuple[str, ...]:
+    """A comma-joined aggregate (codes and FHIR ids: never a comma inside) as a sorted tuple."""
+    return tuple(sorted(set(value.split(",")))) if value else ()
+
+
+def aggregated(column: ColumnElement[Any]) -> Any:
+    """The values of ``column`` joined by commas (string_agg / group_concat), read back by :func:`split_list`."""
+    return func.aggregate_strings(column, ",")
 
 
 def require_user(conn: Connection, username: str) -> User:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 import orjson
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, Update, bindparam, insert, select, update
 
 from benhan.db import bulk
 from benhan.fhir.clock import Clock, system_clock
@@ -87,8 +88,27 @@ def append(conn: Connection, entries: list[AuditEntry], *, clock: Clock = system
         digest = row_hash(seq, prev, values)
         rows.append({"seq": seq, **values, "prev_hash": prev, "hash": digest})
         prev = digest
+    if conn.dialect.name == "postgresql" and len(rows) <= _INLINE_ROWS:
+        # A request's few rows and the new head in ONE statement (a data-modifying CTE): this runs on
+        # every API request, and each round trip costs server and database CPU.
+        params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
+        conn.execute(_append_statement(len(rows)), {**params, "head_seq": seq, "head_hash": prev})
+        return
     bulk.insert_rows(conn, audit_log, rows)  # COPY on PostgreSQL: one statement, not one INSERT per entry
     conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+
+
+_INLINE_ROWS = 50  # above this, COPY is cheaper than a multi-row VALUES list
+
+
+@cache
+def _append_statement(count: int) -> Update:
+    """``count`` new rows and the moved head, one statement built once per count (so it compiles once)."""
+    columns = ["seq", *_FIELDS, "prev_hash", "hash"]
+    rows = [{c: bindparam(f"{c}_{i}", type_=audit_log.c[c].type) for c in columns} for i in range(count)]
+    new_rows = insert(audit_log).values(rows).cte("new_audit_rows")
+    return (update(audit_head).where(audit_head.c.id == 1)
+            .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")).add_cte(new_rows))
 
 
 def append_now(engine: Engine, entries: list[AuditEntry]) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, exists, select
 
 from benhan.fhir.clock import Clock, system_clock
 
-from .accounts import User, get_user
+from .accounts import User, aggregated, split_list, user_from_row, user_select
 from .oauth_clients import get_client
 from .scopes import ScopeSet, parse_scopes
-from .tables import break_glass
+from .tables import break_glass, revoked_token, user_account
 from .tokens import TokenClaims, TokenError
 
 
@@ -49,22 +49,40 @@ def active_grants(conn: Connection, user_id: int, clock: Clock = system_clock) -
 
 
 def from_claims(conn: Connection, claims: TokenClaims, *, ip: str | None, clock: Clock = system_clock) -> Principal:
-    """The principal for a verified token; refuses tokens of disabled users or clients."""
+    """The principal for a token whose signature was verified; refuses revoked tokens and disabled users
+    or clients.
+
+    For users, the account, roles, departments, break-glass grants and the revocation check are ONE
+    statement: this runs before every API request.
+    """
     scopes = parse_scopes(claims.scope)
     if claims.client_id:
         client = get_client(conn, claims.client_id)
         if client is None or client.disabled:
             raise TokenError("invalid_token", "Ứng dụng đã bị vô hiệu hoá", "The client has been disabled")
+    revoked = exists(select(revoked_token.c.jti).where(revoked_token.c.jti == claims.jti))
     if claims.kind == "system":
+        if conn.execute(select(revoked)).scalar():
+            raise _revoked()
         return Principal("system", scopes, client_id=claims.client_id or claims.subject, jti=claims.jti,
                          expires=claims.expires, ip=ip)
-    user = get_user(conn, claims.subject)
+    bg = break_glass
+    grants = select(aggregated(bg.c.patient_id)).where(bg.c.user_id == user_account.c.id, bg.c.expires > clock())
+    row = conn.execute(user_select(claims.subject).add_columns(
+        grants.scalar_subquery().label("grant_list"), revoked.label("revoked"))).mappings().first()
+    if row is not None and row["revoked"]:
+        raise _revoked()
+    user = None if row is None else user_from_row(row)
     if user is None or user.disabled:
         raise TokenError("invalid_token", "Tài khoản không còn hoạt động", "The account is no longer active")
     return Principal("user", scopes, username=user.username, user_id=user.id, roles=user.roles,
                      departments=user.departments, practitioner_id=user.practitioner_id, patient_id=user.patient_id,
                      facility_id=user.facility_id, client_id=claims.client_id, launch_patient=claims.patient,
-                     grants=active_grants(conn, user.id, clock), jti=claims.jti, expires=claims.expires, ip=ip)
+                     grants=split_list(row["grant_list"]), jti=claims.jti, expires=claims.expires, ip=ip)
+
+
+def _revoked() -> TokenError:
+    return TokenError("invalid_token", "Mã truy cập đã bị thu hồi", "The access token has been revoked")
 
 
 # The web app's session stands for the user at the desk: every resource type the user's roles allow

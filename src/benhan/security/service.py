@@ -53,8 +53,8 @@ class SecurityService:
             raise unauthorized("invalid_request", "Chỉ nhận mã truy cập dạng Bearer",
                                "Only Bearer tokens are accepted")
         try:
-            claims = verify(conn, token.strip(), self.keyring)
-            return from_claims(conn, claims, ip=ip)
+            claims = verify(conn, token.strip(), self.keyring, check_revoked=False)
+            return from_claims(conn, claims, ip=ip)  # checks revocation
         except TokenError as exc:
             raise unauthorized(exc.reason, exc.vi, exc.en) from exc
 
