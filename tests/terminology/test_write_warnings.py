@@ -96,6 +96,14 @@ def test_warning_in_transaction_and_batch_entry_response_outcome(term_client):  
     assert [i["severity"] for i in bad["response"]["outcome"]["issue"]] == ["error"]
     assert term_client.get("Condition/bad").status_code == 404
 
+    # A transaction create with return=OperationOutcome answers the outcome in the entry, not the resource.
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:0b6f7a7e-3c1d-4e55-8f7a-2d9c4b1e6a10", "resource": new,
+         "request": {"method": "POST", "url": "Condition"}}]}
+    [entry] = term_client.post("", bundle, headers=OO).json()["entry"]
+    assert entry["response"]["status"].startswith("201") and "resource" not in entry
+    assert [i["severity"] for i in entry["response"]["outcome"]["issue"]] == ["information"]
+
 
 def _at(day: str) -> Any:
     micros = int(datetime.fromisoformat(f"{day}T03:00:00+00:00").timestamp() * 1_000_000)

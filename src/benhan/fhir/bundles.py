@@ -156,9 +156,13 @@ def _run_transaction_entry(req: FhirRequest, ctx: Context, entry: _Entry, body: 
         assert result.stored is not None
         out = {"fullUrl": f"{req.base_url}/{target}",
                "response": stored_to_entry_response(result.stored, 201, req.base_url)}
-        if result.warnings:
+        prefer = (req.header("prefer") or "").replace(" ", "")
+        if "return=OperationOutcome" in prefer:  # as for the other entries (_response_entry)
+            created = Issue("informational", f"Đã tạo {target}", f"Created {target}", severity="information")
+            out["response"]["outcome"] = operation_outcome([created, *result.warnings])
+        elif result.warnings:
             out["response"]["outcome"] = operation_outcome(result.warnings)
-        if "return=minimal" not in (req.header("prefer") or ""):
+        if "return=minimal" not in prefer and "return=OperationOutcome" not in prefer:
             out["resource"] = result.stored.resource()
         return out
     resp = handle(_entry_request(entry, req, body), ctx)
