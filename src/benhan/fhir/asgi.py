@@ -52,6 +52,8 @@ async def fhir_endpoint(request: Request, path: str = "") -> Response:
 
 
 async def _to_fhir_request(request: Request, path: str, settings: Settings) -> FhirRequest:
+    if any(ord(ch) < 32 for ch in path):  # no FHIR type, id or operation has them; NUL breaks PostgreSQL text
+        raise invalid("Đường dẫn chứa ký tự điều khiển", "The request path contains control characters")
     query = parse_qsl(request.url.query, keep_blank_values=True)
     _check_format(request, query)
     base_url = settings.base_url or str(request.base_url).rstrip("/") + "/fhir"

@@ -60,6 +60,11 @@ def row_hash(seq: int, prev_hash: str, values: dict[str, object]) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+def _storable(text: str | None) -> str | None:
+    """NUL written as ``\\x00``: PostgreSQL text cannot hold it, and a query naming it must still be audited."""
+    return text.replace("\x00", "\\x00") if text and "\x00" in text else text
+
+
 def encode_patients(ids: Iterable[str]) -> str | None:
     """``,a,b,`` so that ``LIKE '%,a,%'`` finds a patient; None when there are none."""
     unique = sorted(set(ids))
@@ -83,8 +88,9 @@ def append(conn: Connection, entries: list[AuditEntry], *, clock: Clock = system
         seq += 1
         values: dict[str, object] = {
             "recorded": now, "action": e.action, "outcome": int(e.outcome), "username": e.username,
-            "roles": e.roles, "client_id": e.client_id, "entity": (e.entity or "")[:2000] or None,
-            "patients": encode_patients(e.patients), "ip": e.ip, "purpose": e.purpose, "detail": e.detail}
+            "roles": e.roles, "client_id": e.client_id, "entity": _storable((e.entity or "")[:2000]) or None,
+            "patients": encode_patients(e.patients), "ip": e.ip, "purpose": e.purpose,
+            "detail": _storable(e.detail)}
         digest = row_hash(seq, prev, values)
         rows.append({"seq": seq, **values, "prev_hash": prev, "hash": digest})
         prev = digest

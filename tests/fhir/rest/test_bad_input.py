@@ -21,7 +21,8 @@ QUERIES = [
     "Patient?_elements=", "Patient?_summary=x", "Patient?_total=x", "Patient?_contained=x", "Patient?_type=x",
     "?_type=Patient&_contained=true", "Patient?_id:missing=maybe", "Patient?gender:below=male",
     "Patient?_lastUpdated=ap" + "9" * 8, "Patient?birthdate=2024-05-17T25:00:00Z", "Patient?_tag=" + "x" * 5000,
-    "Patient/" + "a" * 200, "Patient/x/_history/abc", f"Patient/x/_history/{BIG}",
+    "Patient/" + "a" * 200, "Patient/%00", "Patient/%00/_history", "Patient/a%01b",
+    "Patient/x/_history/abc", f"Patient/x/_history/{BIG}",
     f"Patient/_history?_count={BIG}", "Patient/_history?_since=x", f"_history?_offset={BIG}",
 ]
 
