@@ -28,8 +28,10 @@ import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -168,18 +170,23 @@ def drive(base_url: str, users: int, duration: float, ramp: float, server_pid: i
 
 
 def run_backend(backend: str, matrix: list[tuple[int, int]], duration: float, patients: int, years: int,
-                quick: bool, keep: bool) -> list[dict[str, Any]]:
-    """One backend: load the database once, then one run per (workers, users) with a fresh server each."""
-    db = open_database(backend)
+                quick: bool, keep: bool, reuse: str | None = None) -> list[dict[str, Any]]:
+    """One backend: load the database once, then one run per (workers, users) with a fresh server each.
+
+    ``reuse``: a database kept by an earlier ``--keep --load-only`` run (its URL); nothing is loaded.
+    """
+    db = reopen_database(reuse) if reuse else open_database(backend)
+    keep = keep or bool(reuse)
     records = []
     try:
         t = time.monotonic()
-        print(f"[{backend}] benhan init (demo)...", flush=True)
-        benhan(["init"], db.url)
-        if patients:
+        if not reuse:
+            print(f"[{backend}] benhan init (demo)...", flush=True)
+            benhan(["init"], db.url)
+        if patients and not reuse:
             print(f"[{backend}] benhan demo --patients {patients} --years {years}...", flush=True)
             benhan(["demo", "--patients", str(patients), "--years", str(years), "--seed", "6", "--no-today"], db.url)
-        print(f"[{backend}] loaded in {time.monotonic() - t:.0f} s", flush=True)
+        print(f"[{backend}] loaded in {time.monotonic() - t:.0f} s: {count_resources(db):,} resources", flush=True)
         accounts = {role: role for role in ROLES}
         if patients:  # the added patients visit another generated facility: staff its busiest department
             accounts.update(staff_busiest_department(db.url))
@@ -192,6 +199,31 @@ def run_backend(backend: str, matrix: list[tuple[int, int]], duration: float, pa
     finally:
         db.close(keep)
     return records
+
+
+@dataclass
+class _RunningCluster:
+    """A PostgreSQL cluster kept running by an earlier run: only its data directory is needed here."""
+
+    data: Path
+    root: Path
+
+    def stop(self) -> None:  # a reused cluster is never stopped here
+        return None
+
+
+def reopen_database(url: str) -> Database:
+    """The :class:`Database` of a URL kept by an earlier ``--keep`` run (PostgreSQL still running, or SQLite)."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        return Database("sqlite", url, path, Path(path).parent)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        data = Path(str(conn.execute("SHOW data_directory").fetchone()[0]))
+    return Database("postgres", url, dsn, Path(tempfile.mkdtemp(prefix="benhan-bench-reuse-")),
+                    _RunningCluster(data, data.parent))  # type: ignore[arg-type]
 
 
 def staff_busiest_department(db_url: str) -> dict[str, str]:
@@ -258,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 users, 60 s, small demo only")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the docs section from JSON")
+    parser.add_argument("--load-only", action="store_true", help="load the database and stop (with --keep)")
+    parser.add_argument("--reuse", metavar="URL", help="run on a database kept by an earlier --keep run")
     args = parser.parse_args(argv)
     if args.report_only:
         update_docs()
@@ -266,11 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         args.users, args.workers, args.duration, args.patients = "20", "1", 60.0, 0
     users = [int(u) for u in str(args.users).split(",")]
     workers = [int(w) for w in str(args.workers).split(",")]
-    matrix = [(w, u) for w in workers for u in users]
+    matrix = [] if args.load_only else [(w, u) for w in workers for u in users]
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     failed = 0
     for backend in backends:
-        for r in run_backend(backend, matrix, args.duration, args.patients, args.years, args.quick, args.keep):
+        for r in run_backend(backend, matrix, args.duration, args.patients, args.years, args.quick,
+                             args.keep or args.load_only, args.reuse):
             failed += r["error_count"] > 0
     update_docs()
     return 1 if failed else 0
