@@ -56,7 +56,7 @@ def test_menu_start_page_and_screens_follow_the_policy(web, username):
     page = browser.get("/apps?patient=none")  # a page any signed-in user may open
     assert page.status_code == 200
     assert _menu(page.text) == links
-    for path in ("/reception", "/exam", "/queue/display"):
+    for path in ("/reception", "/exam", "/queue/display", "/patients"):
         status = browser.get(path).status_code
         assert (status == 200) == (path in links), (path, status)
         assert status in (200, 403)

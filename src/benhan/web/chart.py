@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from benhan.clinical import chart as service
 
+from .permissions import require_screen
 from .scope import N_, Page, run_page
 
 router = APIRouter(include_in_schema=False)
@@ -43,6 +44,7 @@ def _context(page: Page) -> dict[str, object]:
 @router.get("/patients")
 async def patients(request: Request) -> Response:
     def work(page: Page) -> Response:
+        require_screen(page, "patients")  # staff who look up patients (policy.toml [screens])
         q = (request.query_params.get("q") or "").strip()[:100]
         found = service.find_patients(page.repo, q, page.now.date()) if q else []
         template = "chart/_results.html" if page.htmx else "chart/search.html"
@@ -54,6 +56,7 @@ async def patients(request: Request) -> Response:
 @router.get("/patients/{patient_id}")
 async def patient_chart(request: Request, patient_id: str) -> Response:
     def work(page: Page) -> Response:
+        require_screen(page, "patients")  # staff who look up patients (policy.toml [screens])
         summary = service.build_chart(page.repo, patient_id, _may_search(page), page.now.date())
         return page.render("chart/chart.html", chart=summary, patient=summary.patient, visits=summary.page,
                            **_context(page))
@@ -64,6 +67,7 @@ async def patient_chart(request: Request, patient_id: str) -> Response:
 @router.get("/patients/{patient_id}/visits")
 async def older_visits(request: Request, patient_id: str) -> Response:
     def work(page: Page) -> Response:
+        require_screen(page, "patients")  # staff who look up patients (policy.toml [screens])
         before = request.query_params.get("before") or None
         page.repo.read("Patient", patient_id)  # 403/404 for a patient outside the user's reach
         visits = service.read_visits(page.repo, patient_id, _may_search(page), before=before)
