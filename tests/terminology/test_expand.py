@@ -63,3 +63,22 @@ def test_no_match_and_empty_filter(icd):  # type: ignore[no-untyped-def]
     conn, version = icd
     assert expand.search(conn, version, "zzzzqqq").total == 0
     assert expand.search(conn, version, "", count=3).total == 12137
+
+
+@pytest.mark.parametrize(("accented", "plain"),
+                         [("Đa", "da"), ("đái th", "dai th"), ("Bệnh phổi tắc", "benh phoi tac")])
+def test_diacritics_never_change_the_answer(icd, accented, plain):  # type: ignore[no-untyped-def]
+    """A letter like 'đ' is not dropped from the code key: 'Đa' must not rank the A codes first."""
+    conn, version = icd
+    a, p = expand.search(conn, version, accented, count=20), expand.search(conn, version, plain, count=20)
+    assert a.total == p.total and [c.code for c in a.concepts] == [c.code for c in p.concepts]
+
+
+def test_the_rarest_word_is_looked_up_first_and_the_answer_does_not_depend_on_the_order(icd):  # type: ignore[no-untyped-def]
+    conn, version = icd
+    freq = expand._frequencies(conn, version.pk)
+    assert freq.estimate("benh") > 5 * freq.estimate("tac")  # "benh" starts most Vietnamese disease names
+    forward = expand.search(conn, version, "benh phoi tac", count=50)
+    backward = expand.search(conn, version, "tac phoi benh", count=50)
+    assert forward.total == backward.total > 0
+    assert [c.code for c in forward.concepts] == [c.code for c in backward.concepts]

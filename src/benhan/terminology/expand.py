@@ -10,19 +10,22 @@ Speed: only covering-index range scans decide what matches (``term_concept`` by 
 
 from __future__ import annotations
 
+import bisect
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, func, select
 
 from .concepts import ConceptRow, Version
 from .tables import term_concept, term_word
-from .text import code_key, words
+from .text import code_key, normalize, words
 
 _C = term_concept
 _W = term_word
 MAX_WORDS = 8  # longer queries are cut: nobody types more into a type-ahead box
 MIN_WORD = 2  # a one-letter word would select most of the list: it matches codes only
 NARROW = 400  # below this many candidates, later words are checked per candidate
+PROBE_MAX = 2000  # never probe more candidates than this by concept (the IN list)
 _RANGE_LAST = frozenset("abcdefghijklmnopqrstuvwxy012345678")
 
 
@@ -45,7 +48,7 @@ def search(conn: Connection, version: Version, text: str | None, *, count: int =
 
     ``parent`` keeps only the children of that code (the communes of one province).
     """
-    key = code_key(text or "")
+    key = code_key(normalize(text or ""))  # 'Đa' is 'da', not 'a' (which would rank the A codes first)
     if not key:
         return _all(conn, version, count, offset, parent)
     ranked: dict[int, tuple[int, int]] = {}  # pk -> (rank, sort_key)
@@ -54,10 +57,12 @@ def search(conn: Connection, version: Version, text: str | None, *, count: int =
     for pk, ckey, sort_key in rows:
         ranked[pk] = (0 if ckey == key else 1, sort_key)
     names: dict[int, int] | None = None
-    for tok in sorted({t for t in words(text or "")[:MAX_WORDS] if len(t) >= MIN_WORD}, key=len, reverse=True):
+    freq = _frequencies(conn, version.pk)
+    tokens = {t for t in words(text or "")[:MAX_WORDS] if len(t) >= MIN_WORD}
+    for tok in sorted(tokens, key=lambda t: (freq.estimate(t), -len(t), t)):  # rarest word first
         q = select(_W.c.concept_pk, _W.c.sort_key).where(_W.c.cs_pk == version.pk, _prefix(_W.c.word, tok))
-        if names is not None and len(names) <= NARROW:
-            q = q.where(_W.c.concept_pk.in_(list(names)))  # few candidates left: probe them by concept
+        if names is not None and (len(names) <= NARROW or len(names) <= min(PROBE_MAX, freq.estimate(tok) // 2)):
+            q = q.where(_W.c.concept_pk.in_(list(names)))  # fewer candidates than the word's rows: probe them
         hits = dict(conn.execute(q).all())
         names = hits if names is None else {pk: s for pk, s in names.items() if pk in hits}
         if not names:
@@ -86,3 +91,39 @@ def _all(conn: Connection, version: Version, count: int, offset: int, parent: st
     rows = conn.execute(select(*cols).where(*where).order_by(_C.c.code).limit(count)
                         .offset(offset)) if count else []
     return Page(total, [ConceptRow(*r) for r in rows])
+
+
+class _WordFrequencies:
+    """How many index rows each word of one code system version has, to look up the rarest query word first.
+
+    "benh phoi tac" must not start with "benh" (a word of most Vietnamese disease names, thousands of rows):
+    the rarest word gives a few candidates and the others are then checked per candidate. Only the ORDER
+    of the lookups depends on this, never the result, so a copy made before a catalog reload is harmless.
+    """
+
+    def __init__(self, counts: list[tuple[str, int]]) -> None:
+        self.words = [w for w, _ in counts]
+        self.cumulative = [0]
+        for _, n in counts:
+            self.cumulative.append(self.cumulative[-1] + n)
+
+    def estimate(self, prefix: str) -> int:
+        """Rows of the words starting with ``prefix``."""
+        lo = bisect.bisect_left(self.words, prefix)
+        hi = bisect.bisect_left(self.words, prefix + "\uffff")
+        return self.cumulative[hi] - self.cumulative[lo]
+
+
+_FREQUENCIES: dict[int, _WordFrequencies] = {}
+_FREQUENCIES_LOCK = threading.Lock()
+
+
+def _frequencies(conn: Connection, cs_pk: int) -> _WordFrequencies:
+    found = _FREQUENCIES.get(cs_pk)
+    if found is None:
+        rows = conn.execute(select(_W.c.word, func.count()).where(_W.c.cs_pk == cs_pk)
+                            .group_by(_W.c.word).order_by(_W.c.word)).all()
+        found = _WordFrequencies([(str(w), int(n)) for w, n in rows])
+        with _FREQUENCIES_LOCK:
+            _FREQUENCIES[cs_pk] = found
+    return found
