@@ -79,8 +79,11 @@ class Chronic:
     labs: tuple[tuple[str, int], ...]  # (panel, every n months)
     imaging: tuple[tuple[str, int], ...] = ()
     male_factor: float = 1.0
+    min_age: int = 18  # years; never diagnosed younger (adult diseases; QĐ 4469 age annexes, e.g. I10 from 1 year)
 
     def share(self, age: int, sex: str) -> float:
+        if age < self.min_age:
+            return 0.0
         base = next(share for below, share in self.prevalence if age < below)
         return base * (self.male_factor if sex == "male" else 1.0)
 
@@ -100,8 +103,9 @@ CHRONIC: tuple[Chronic, ...] = (
             ((("salbutamol",), 50), (("salbutamol", "budesonid"), 50)), (("cbc", 12),), (("xq_nguc", 12),), 1.7),
     Chronic("N18.9", ((40, 0.0), (60, 0.004), (200, 0.015)), "noi", ((("amlodipin",), 1),), (("renal", 3),)),
     Chronic("B18.1", ((18, 0.001), (70, 0.008), (200, 0.004)), "truyennhiem", ((("tenofovir",), 1),),
-            (("liver", 3), ("renal", 6)), (("sa_bung", 6),), 1.2),
-    Chronic("J45.9", ((5, 0.0), (16, 0.02), (200, 0.012)), "noi", ((("budesonid", "salbutamol"), 1),), ()),
+            (("liver", 3), ("renal", 6)), (("sa_bung", 6),), 1.2, min_age=1),
+    Chronic("J45.9", ((5, 0.0), (16, 0.02), (200, 0.012)), "noi", ((("budesonid", "salbutamol"), 1),), (),
+            min_age=5),
 )
 # Dyslipidaemia and kidney disease go with hypertension and diabetes (our factors).
 COMORBID_BOOST = {"E78.5": 0.35, "N18.9": 0.04}

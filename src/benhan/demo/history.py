@@ -17,7 +17,7 @@ from typing import Any
 
 from . import diagnoses as dx
 from .rand import Weighted, lognormal_mean, poisson_count
-from .timefmt import VN_TZ, age_on, at
+from .timefmt import VN_TZ, add_years, age_on, at
 
 FOLLOW_UP_MONTHS = Weighted([(1, 55), (2, 25), (3, 20)])
 MISSED_VISIT = 0.1
@@ -82,11 +82,14 @@ def chronic_plans(rng: random.Random, age: int, sex: str, joined: date, today: d
             share += dx.COMORBID_BOOST[condition.code]
         if rng.random() >= share:
             continue
+        old_enough = add_years(birth, condition.min_age)  # never diagnosed before the condition's minimum age
+        if old_enough > today:
+            continue
         if rng.random() < KNOWN_BEFORE_JOINING:
-            earliest = max(birth + timedelta(days=365), joined - timedelta(days=3650))
-            diagnosed = _random_day(rng, earliest, joined) if earliest < joined else joined
+            earliest = max(birth + timedelta(days=365), joined - timedelta(days=3650), old_enough)
+            diagnosed = _random_day(rng, earliest, joined) if earliest < joined else max(joined, old_enough)
         else:
-            diagnosed = _random_day(rng, joined, today)
+            diagnosed = _random_day(rng, max(joined, old_enough), today)
         plans.append(ChronicPlan(condition, diagnosed, dx.choose_regimen(rng, condition.regimens)))
         codes.add(condition.code)
     return plans
