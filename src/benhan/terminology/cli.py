@@ -36,6 +36,7 @@ def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
             conn.info["write"] = True
             with conn.begin():
                 results = load_catalogs(conn, catalogs, progress=bar.step)
+        vacuum_term_tables(engine)
     finally:
         engine.dispose()
     bar.finish()
@@ -61,12 +62,27 @@ def sync_shipped(database_url: str) -> list[Any]:
             conn.info["write"] = True
             with conn.begin():
                 results = load_catalogs(conn, shipped())
+        if any(r.status != "unchanged" for r in results):
+            vacuum_term_tables(engine)
     finally:
         engine.dispose()
     changed = [r for r in results if r.status != "unchanged"]
     for r in changed:
         print(f"Danh mục / catalog {r.status}: {r.url}|{r.version} ({r.concepts:,} mã / codes)")
     return changed
+
+
+def vacuum_term_tables(engine: Any) -> None:
+    """PostgreSQL: VACUUM (ANALYZE) the concept index right after a load.
+
+    Type-ahead reads ``term_word`` / ``term_concept`` by index-only scans, which need the visibility map
+    that only VACUUM sets; until autovacuum came by, a fresh install answered the ICD-10 type-ahead ~25%
+    slower (p95 26 -> 21 ms on the benchmark's typed prefixes). SQLite has nothing of the kind.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE) term_word, term_concept")
 
 
 class _Bar:
