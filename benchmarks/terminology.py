@@ -85,6 +85,9 @@ def run(backend: str, repeat: int) -> dict[str, Any]:
         if backend == "postgres":
             from sqlalchemy import text
 
+            from benhan.terminology.cli import vacuum_term_tables
+
+            vacuum_term_tables(engine)  # as benhan init / terminology load do after loading
             with engine.connect() as conn:
                 pg_version = conn.execute(text("SHOW server_version")).scalar()
                 conn.execute(text("ANALYZE"))
