@@ -213,8 +213,8 @@ def test_every_route_serving_patient_data_leaves_an_audit_row(web):  # noqa: F81
 WRONG_USER = {"/auth/break-glass": "bacsi"}
 NARROW_SCOPE = {"/auth/break-glass": "user/Patient.rs"}  # the review needs user/AuditEvent.s
 # APIs whose service searches return nothing (rather than 403) for a type the caller may not search: an empty
-# answer, no audit row naming the patient. Every other route must answer 403.
-EMPTY_INSTEAD = {"/api/registration/duplicates", "/api/registration/patients"}
+# answer, no audit row naming the patient. Every other route must answer 403 (the registration searches too).
+EMPTY_INSTEAD: set[str] = set()
 
 
 def test_every_patient_data_route_refuses_the_wrong_role_and_a_narrow_scope(web):  # noqa: F811

@@ -92,6 +92,17 @@ def form_from_json(data: Any) -> PatientForm:
         family_words=family_words if isinstance(family_words, int) else None)
 
 
+def _require_patient_search(repo: Repository, entity: str) -> None:
+    """403 (audited) for a caller whose roles or scopes do not allow searching patients at all.
+
+    Without it the service searches would just come back empty, as FHIR searches exclude silently what
+    may not be seen; a caller who may not search patients at all is refused instead, as on /fhir/Patient.
+    """
+    guard = repo.guard
+    if guard is not None and guard.access.effective("Patient", "s") is None:
+        raise guard.deny("search", entity, "Không có quyền tìm người bệnh", "Not allowed to search patients")
+
+
 def _error(exc: FhirError) -> JSONResponse:
     return JSONResponse(exc.outcome(), status_code=exc.status)
 
@@ -126,6 +137,7 @@ def create_registration_router(open_repository: RepositoryScope, *, facility_cod
                            address=AddressForm(commune=Coded(commune)) if commune else None)
 
         def act(repo: Repository) -> tuple[int, Any]:
+            _require_patient_search(repo, "/api/registration/duplicates")
             found = Registration(repo, facility_code=facility_code).find_duplicates(form)
             return 200, {"candidates": [c.to_dict() for c in found]}
         return run(request, act)
@@ -140,7 +152,11 @@ def create_registration_router(open_repository: RepositoryScope, *, facility_cod
     @router.get("/patients")
     def patients(request: Request) -> JSONResponse:
         params = list(request.query_params.multi_items())
-        return run(request, lambda repo: (200, {"patients": [f.to_dict() for f in find_patients(repo, params)]}))
+
+        def act(repo: Repository) -> tuple[int, Any]:
+            _require_patient_search(repo, "/api/registration/patients")
+            return 200, {"patients": [f.to_dict() for f in find_patients(repo, params)]}
+        return run(request, act)
 
     @router.post("/merge")
     def merge(request: Request, body: Any = Body(...)) -> JSONResponse:
