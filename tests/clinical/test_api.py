@@ -44,7 +44,7 @@ def http(engine: Engine) -> Iterator[tuple[TestClient, FakeBhxhGateway]]:
 
 
 BODY = {"name": "Nguyễn Văn An", "gender": "male", "birthDate": "1985-03-12", "phone": "0912345678",
-        "address": {"line": "12 Lê Lợi", "commune": {"code": "26734", "display": "Phường Bến Thành"},
+        "address": {"line": "12 Lê Lợi", "commune": {"code": "26743", "display": "Phường Bến Thành"},
                     "province": {"code": "79", "display": "Thành phố Hồ Chí Minh"}},
         "ethnicity": {"code": "01", "display": "Kinh"}, "nationality": "VN",
         "contacts": [{"name": "Trần Thị Bình", "relationship": "Vợ", "phone": "0901234567"}],

@@ -24,7 +24,7 @@ def _ident(patient: dict, system: str) -> str | None:
 
 
 def test_register_writes_patient_and_coverage(engine: Engine, register) -> None:  # type: ignore[no-untyped-def]
-    f = form(cccd=CCCD, card=CARD, phone="+84 912 345 678", commune="26734",
+    f = form(cccd=CCCD, card=CARD, phone="+84 912 345 678", commune="26743",
              ethnicity=Coded("01", "Kinh"), occupation=Coded("00000"), nationality=Coded("VN", "Việt Nam"),
              contacts=[ContactForm("Trần Thị Bình", "Vợ", "WIFE", "0901234567")])
     result = register(f)
@@ -120,8 +120,8 @@ def test_probable_duplicates_found(engine: Engine, register, name: str, born: st
 
 
 def test_twins_are_not_flagged(engine: Engine, register) -> None:  # type: ignore[no-untyped-def]
-    register(form("Nguyễn Văn An", "2010-04-05", phone="0912345678", commune="26734"))
-    twin = register(form("Nguyễn Văn Bình", "2010-04-05", phone="0912345678", commune="26734"))
+    register(form("Nguyễn Văn An", "2010-04-05", phone="0912345678", commune="26743"))
+    twin = register(form("Nguyễn Văn Bình", "2010-04-05", phone="0912345678", commune="26743"))
     assert twin.outcome == "created" and not twin.candidates
     adult_a = register(form("Lê Văn Anh", "2000-04-05", cccd=make_cccd("079", "male", 2000, 1)))
     adult_b = register(form("Lê Văn Anh", "2000-04-05", cccd=make_cccd("079", "male", 2000, 2)))

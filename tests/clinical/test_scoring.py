@@ -28,8 +28,8 @@ SAME = [
     (key("Lê Văn Tám", "1958-07-08"), key("Lê Văn Tám", "1985-07-08", phone="0912000111"),),  # year typo
     (key("Phạm Thị Hương", "1970-01-02", "female", phone="0912345678"),
      key("Pham Thi Huong", "1970-01-02", "female", phone="+84912345678")),
-    (key("Hoàng Văn Minh", "2001-09-10", phone="0988000111", commune="26734"),
-     key("Hoang Van Minh", "2001-09-11", phone="0988000111", commune="26734")),  # day typo + phone + commune
+    (key("Hoàng Văn Minh", "2001-09-10", phone="0988000111", commune="26743"),
+     key("Hoang Van Minh", "2001-09-11", phone="0988000111", commune="26743")),  # day typo + phone + commune
     (key("Văn An Nguyễn"), key("Nguyễn Văn An")),  # written given-name first
     (key("Đỗ Thị Lan", "1960", "female", commune="00001"), key("Do Thi Lan", "1960-04-05", "female",
                                                               commune="00001")),
@@ -39,8 +39,8 @@ SAME = [
 ]
 DIFFERENT = [
     # twins: same family, middle, birth date, phone and commune; different given names
-    (key("Nguyễn Văn Bình", "2010-04-05", phone="0912345678", commune="26734"),
-     key("Nguyễn Văn An", "2010-04-05", phone="0912345678", commune="26734")),
+    (key("Nguyễn Văn Bình", "2010-04-05", phone="0912345678", commune="26743"),
+     key("Nguyễn Văn An", "2010-04-05", phone="0912345678", commune="26743")),
     (key("Nguyễn Thị Hoa", "2010-04-05", "female", phone="0912345678"),
      key("Nguyễn Thị Hồng", "2010-04-05", "female", phone="0912345678")),
     # twins whose names are one letter apart, told apart by their CCCDs
