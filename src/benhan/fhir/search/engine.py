@@ -179,13 +179,8 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
     if not count_only:
         snap_col = select(func.max(s.resource.c.pk)).scalar_subquery() if snapshot is None else None
         cols = [r.c.pk, r.c.type, r.c.id, r.c.content] + ([snap_col] if snap_col is not None else [])
-        stmt = (select(*cols).where(*where).order_by(*order_by(ctx, sort_types, sort_values))
-                .limit(page.count + 1).offset(page.offset))
-        result = conn.execute(stmt).all()
-        has_next = len(result) > page.count
-        result = result[:page.count]
-        if result and snapshot is None:
-            snapshot = result[0][4]
+        stmt = select(*cols).where(*where).order_by(*order_by(ctx, sort_types, sort_values))
+        result, has_next, snapshot = _fetch_page(conn, stmt, page, snapshot)
         rows = [inc.Row(row[0], row[1], row[2], row[3]) for row in result]
 
     total = _total(conn, select(r.c.pk).where(*where), total_mode, page.offset, rows, has_next, count_only)
@@ -271,13 +266,8 @@ def _search_contained(conn: Connection, resource_type: str | None, params: list[
     rows: list[inc.Row] = []
     has_next, snapshot = False, page.snapshot
     if not count_only:
-        stmt = (select(*cols, snap_max).select_from(source_cols).where(*base).order_by(*ordering)
-                .limit(page.count + 1).offset(page.offset))
-        result = conn.execute(stmt).all()
-        has_next = len(result) > page.count
-        result = result[:page.count]
-        if result and snapshot is None:
-            snapshot = result[0][6]
+        stmt = select(*cols, snap_max).select_from(source_cols).where(*base).order_by(*ordering)
+        result, has_next, snapshot = _fetch_page(conn, stmt, page, snapshot)
         rows = [contained.contained_row(pk, t, i, content, ct, ci, base_url) if ct is not None
                 else inc.Row(pk, t, i, content) for pk, t, i, content, ct, ci, _ in result]
     matching = select(cols[0]).select_from(source_cols).where(*base)
@@ -285,6 +275,17 @@ def _search_contained(conn: Connection, resource_type: str | None, params: list[
     return _bundle(conn, resource_type, params, rows, specs, warnings, total=total, has_next=has_next,
                    snapshot=snapshot, page=page, shape=shape, base_url=base_url, compartment=compartment,
                    access=access)
+
+
+def _fetch_page(conn: Connection, stmt: Any, page: Any, snapshot: int | None) -> tuple[list[Any], bool, int | None]:
+    """One page of ``stmt`` (asked for one row more, to know whether a next page exists), whether there is a
+    next page, and the paging snapshot: the given one, else the last column of the first row (max pk)."""
+    result = conn.execute(stmt.limit(page.count + 1).offset(page.offset)).all()
+    has_next = len(result) > page.count
+    result = result[:page.count]
+    if result and snapshot is None:
+        snapshot = result[0][-1]
+    return result, has_next, snapshot
 
 
 def _path(base_url: str, resource_type: str | None, compartment: tuple[str, str] | None) -> str:
