@@ -96,3 +96,17 @@ def test_diagnoses_pass_the_icd10_rules_of_the_write_path(engine):
             load_catalogs(conn, [c for c in shipped() if c.url == ICD10])
     counts = load(engine, DemoSpec(seed=25, patients=60, years=2, today=TODAY))
     assert counts["Condition"] > 0 and counts["Encounter"] > 0
+
+
+def test_small_demo_loads_after_the_catalogs(engine):
+    """``benhan init`` loads the shipped catalogs (as CodeSystem/ValueSet resources) before the demo: the demo
+    must still see an empty database. (It did not, and ``make run`` opened on a hospital with no patients.)"""
+    from benhan.terminology.catalogs import shipped
+    from benhan.terminology.loader import load_catalogs
+
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():
+            load_catalogs(conn, shipped(None))
+    assert sum(_stored_counts(engine).values()) > 0  # the catalogs are there
+    assert load_small_demo(engine, today=TODAY, patients=40)["Patient"] == 40

@@ -2,8 +2,9 @@
 
 A few hundred patients with a year of history, this morning's clinic queue, today's booked
 appointments and some current inpatients; under a minute on SQLite. It does nothing when the
-database already holds any resource, so it is safe to call at every start (two processes racing
-on an empty database: the second one's first write conflicts on the same ids and it backs off).
+database already holds any resource besides the shipped catalogs, so it is safe to call at every start
+(two processes racing on an empty database: the second one's first write conflicts on the same ids and
+it backs off).
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ SMALL_PATIENTS = 300
 SMALL_YEARS = 1
 
 
+# What ``benhan init`` writes before the demo: the shipped catalogs as FHIR terminology resources.
+CATALOG_TYPES = ("CodeSystem", "ValueSet", "NamingSystem", "ConceptMap")
+
+
 def is_empty(engine: Engine) -> bool:
+    """No data yet besides the shipped catalogs (which ``benhan init`` loads first)."""
     with engine.connect() as conn:
-        return conn.execute(select(schema.resource.c.pk).limit(1)).first() is None
+        return _still_empty(conn)
 
 
 def load_small_demo(engine_or_url: Engine | str, today: date | None = None, *, patients: int = SMALL_PATIENTS,
@@ -60,4 +66,5 @@ def load_small_demo(engine_or_url: Engine | str, today: date | None = None, *, p
 
 
 def _still_empty(conn: Connection) -> bool:
-    return conn.execute(select(schema.resource.c.pk).limit(1)).first() is None
+    r = schema.resource
+    return conn.execute(select(r.c.pk).where(r.c.type.not_in(CATALOG_TYPES)).limit(1)).first() is None
