@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from benhan.fhir.errors import Issue
 from benhan.vn import systems as vn
 
 from . import concepts
 from .concepts import ConceptRow, Version
+from .tables import term_concept as c
 
 
 def version_on(conn: Connection, day: date) -> Version | None:
@@ -59,10 +60,6 @@ def check_address(conn: Connection, *, province: str | None, commune: str | None
 
 def provinces(conn: Connection, version: Version) -> list[ConceptRow]:
     """The province-level units of ``version`` by code (for a select list)."""
-    from sqlalchemy import select
-
-    from .tables import term_concept as c
-
     rows = conn.execute(select(c.c.code, c.c.display, c.c.display_en, c.c.parent, c.c.flags)
                         .where(c.c.cs_pk == version.pk, c.c.parent.is_(None)).order_by(c.c.code))
     return [ConceptRow(*r) for r in rows]

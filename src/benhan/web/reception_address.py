@@ -31,7 +31,8 @@ class Unit:
 
 
 def _today(page: Page) -> concepts.Version | None:
-    return admin_units.version_on(page.conn, page.now.date())
+    """The administrative-unit list valid today in Vietnam."""
+    return admin_units.version_on(page.conn, local_date(page.repo.clock()))
 
 
 def province_options(page: Page) -> list[Unit]:
@@ -59,7 +60,7 @@ def address_form(page: Page, f: dict[str, str]) -> tuple[AddressForm | None, dic
         errors["commune_q"] = page._("Pick the commune from the list")
     if not (line or province or commune):
         return None, errors
-    version = admin_units.version_on(page.conn, local_date(page.repo.clock()))
+    version = _today(page)
     province_coded = commune_coded = None
     if commune:
         row = concepts.concept(page.conn, version, commune) if version else None
