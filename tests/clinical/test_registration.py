@@ -131,7 +131,7 @@ def test_twins_are_not_flagged(engine: Engine, register) -> None:  # type: ignor
 def test_candidate_retrieval_uses_index_queries_only() -> None:
     key = PersonKey.from_patient(to_patient(form("Nguyễn Văn An", "1985-03-12", phone="0912345678")))
     queries = blocking_queries(key)
-    assert [("family", "nguyen"), ("birthdate", "ge1984-01-01"), ("birthdate", "le1986-12-31")] in queries
+    assert [("family", "nguyen"), ("birthdate", "1984,1985,1986")] in queries
     assert [("birthdate", "1985-12-03")] in queries and [("phone", "0912345678")] in queries
     assert all(q for q in queries)  # never an unfiltered search
 

@@ -142,3 +142,25 @@ def test_chains_and_has_do_not_match_on_hidden_resources(secure):
     assert [e["resource"]["id"] for e in visible["entry"]] == ["p1"]
     # forward chain: Encounter e2 (khoa-ngoai) is hidden from this doctor, so it cannot select p2's data
     assert doctor.get("Observation?encounter._id=e2").json().get("entry", []) == []
+
+
+def test_doctor_name_search_pages_through_related_patients_only(secure):
+    """``Patient?name=`` alone is paged from the sorted name index rows on PostgreSQL, with the relationship
+    and label tests applied lazily: pages must hold exactly the visible patients, in order."""
+    put(secure.admin, {"resourceType": "Organization", "id": "khoa-noi", "name": "khoa-noi"})
+    put(secure.admin, {"resourceType": "Organization", "id": "khoa-ngoai", "name": "khoa-ngoai"})
+    visible = []
+    for i in range(12):
+        pid = f"n{i:02d}"
+        put(secure.admin, patient(pid, *(["R"] if i % 4 == 3 else [])))
+        put(secure.admin, encounter(f"e{pid}", pid, "khoa-noi" if i % 3 else "khoa-ngoai"))
+        if i % 3 and i % 4 != 3:
+            visible.append(pid)
+    doctor = secure.as_user("bs.binh", ["doctor"], departments=["khoa-noi"])
+    seen, url = [], "Patient?name=nguy&_count=2"
+    while url:
+        bundle = doctor.get(url).json()
+        seen += [e["resource"]["id"] for e in bundle.get("entry", [])]
+        url = next((link["url"].split("/fhir/", 1)[1] for link in bundle["link"] if link["relation"] == "next"), None)
+    assert seen == visible
+    assert doctor.get("Patient?name=nguy&_count=2&_total=accurate").json()["total"] == len(visible)

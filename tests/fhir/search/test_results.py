@@ -96,6 +96,14 @@ def test_total_cap(engine, monkeypatch):
     assert run(engine, "Patient", "_count=2&_total=accurate")["total"] == 6
 
 
+def test_default_total_counts_ten_pages(engine):
+    store(engine, *[patient(f"p{i}", "Vũ", ["X"]) for i in range(25)])
+    assert "total" not in run(engine, "Patient", "_count=2")  # more than 10 pages of 2
+    assert run(engine, "Patient", "_count=3")["total"] == 25  # within 10 pages of 3
+    assert run(engine, "Patient", "_count=2&_total=estimate")["total"] == 25  # estimate: up to ESTIMATE_CAP
+    assert run(engine, "Patient", "_count=2&_total=accurate")["total"] == 25
+
+
 def test_count_limits(vn):
     assert len(ids(run(vn, "Patient", "_count=2"))) == 2
     assert len(ids(run(vn, "Patient", "_count=100", max_count=3))) == 3

@@ -58,7 +58,9 @@ def identifier_matches(repo: Repository, *, national_id: str | None, card_values
 
 
 def _year_range(year: int) -> list[tuple[str, str]]:
-    return [("birthdate", f"ge{year - 1}-01-01"), ("birthdate", f"le{year + 1}-12-31")]
+    """Born in ``year`` ±1, as ONE criterion (three ORed years): ``ge``/``le`` as two criteria are two open
+    ranges each matching half the patients, 80-130 ms with a family name at 1 M resources."""
+    return [("birthdate", ",".join(str(y) for y in (year - 1, year, year + 1)))]
 
 
 def _swapped(birth_date: str) -> str | None:

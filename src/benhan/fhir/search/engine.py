@@ -2,9 +2,9 @@
 
 Statements per search, whatever the page size: one for the page (ids and content together), one
 per include level, and at most one count. ``_total`` defaults to a *bounded* count: the total is
-exact and free when the page is not full, otherwise counted up to :data:`ESTIMATE_CAP` matches and
-left out above that (ask ``_total=accurate`` for an exact total on large results; ``none`` skips
-the count altogether).
+exact and free when the page is not full, otherwise counted up to :data:`DEFAULT_PAGES` pages of
+matches (at most :data:`ESTIMATE_CAP`; ``_total=estimate`` counts up to the cap) and left out above
+that (ask ``_total=accurate`` for an exact total on large results; ``none`` skips the count).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ from .sorting import order_by
 from .sql import Context, correlate
 
 ESTIMATE_CAP = 1000
+# Without ``_total`` a full first page is counted only as far as ten pages: each counted match costs
+# its access test (a care-relationship EXISTS, ~30 µs), so a thousand cost a doctor's name search 30-60 ms
+# at 1 M resources, more than the page itself, for a number no screen shows.
+DEFAULT_PAGES = 10
 # The request's access filter (benhan.security.guard.FhirGuard) travels with its connection, so every
 # query path over resource rows (search, includes, conditional matching, $everything) applies it.
 ACCESS_KEY = "benhan.access"
@@ -77,7 +81,10 @@ def build_where(conn: Connection, resource_type: str | None, params: list[tuple[
         where.append(r.c.type == resource_type)
         if types is not None:
             where.append(r.c.type.in_(types))
-        where += compile_criteria(ctx, crit)
+        conds = compile_criteria(ctx, crit)
+        if len(conds) != 1 or types is not None or compartment is not None:
+            ctx.drivers.clear()  # only a search's sole criterion may drive its page (see _driven_page)
+        where += conds
     elif types:
         known = []
         for raw, name, values in crit:
@@ -92,6 +99,7 @@ def build_where(conn: Connection, resource_type: str | None, params: list[tuple[
             where.append(r.c.pk.in_(union_all(*(_type_branch(ctx, t, known) for t in types))))
     else:
         where += compile_criteria(ctx, crit)
+        ctx.drivers.clear()
     if compartment is not None:
         c = s.compartment
         conds = [c.c.comp_type == compartment[0], c.c.comp_id == compartment[1]]
@@ -179,11 +187,13 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
     if not count_only:
         snap_col = select(func.max(s.resource.c.pk)).scalar_subquery() if snapshot is None else None
         cols = [r.c.pk, r.c.type, r.c.id, r.c.content] + ([snap_col] if snap_col is not None else [])
-        stmt = select(*cols).where(*where).order_by(*order_by(ctx, sort_types, sort_values))
+        stmt = _driven_page(ctx, where, cols, sort_values) if ctx.dialect == "postgresql" else None
+        if stmt is None:
+            stmt = select(*cols).where(*where).order_by(*order_by(ctx, sort_types, sort_values))
         result, has_next, snapshot = _fetch_page(conn, stmt, page, snapshot)
         rows = [inc.Row(row[0], row[1], row[2], row[3]) for row in result]
 
-    total = _total(conn, select(r.c.pk).where(*where), total_mode, page.offset, rows, has_next, count_only)
+    total = _total(conn, select(r.c.pk).where(*where), total_mode, page, rows, has_next, count_only)
     return _bundle(conn, resource_type, params, rows, specs, warnings, total=total, has_next=has_next,
                    snapshot=snapshot, page=page, shape=shape, base_url=base_url, compartment=compartment,
                    access=access)
@@ -271,10 +281,36 @@ def _search_contained(conn: Connection, resource_type: str | None, params: list[
         rows = [contained.contained_row(pk, t, i, content, ct, ci, base_url) if ct is not None
                 else inc.Row(pk, t, i, content) for pk, t, i, content, ct, ci, _ in result]
     matching = select(cols[0]).select_from(source_cols).where(*base)
-    total = _total(conn, matching, total_mode, page.offset, rows, has_next, count_only)
+    total = _total(conn, matching, total_mode, page, rows, has_next, count_only)
     return _bundle(conn, resource_type, params, rows, specs, warnings, total=total, has_next=has_next,
                    snapshot=snapshot, page=page, shape=shape, base_url=base_url, compartment=compartment,
                    access=access)
+
+
+def _driven_page(ctx: Context, where: list[ColumnElement[bool]], cols: list[Any],
+                 sort_values: list[str]) -> Select[Any] | None:
+    """The page in ``pk`` order driven by the search's only criterion, a string one (PostgreSQL).
+
+    ``Patient?name=ngu`` matches a third of all patients (Nguyễn). As one semi-join PostgreSQL gathers
+    every match, fetches each resource row and tests the access conditions (care relationship, security
+    labels) on all of them, then keeps the first 21: 100-330 ms at 21,000 patients, growing with the
+    hospital. Its estimate cannot warn it: the prefix is judged against the statistics of every string
+    value of every parameter. Here the matching index rows are sorted by ``pk`` first (an index range
+    and a sort of integers), and resource rows and access conditions are then read in that order only
+    until the page is full: 5-13 ms for the same page. Only a sole criterion drives: with another one
+    beside it, PostgreSQL chooses the more selective of the two better than a rule here would.
+    """
+    if sort_values or len(ctx.drivers) != 1:
+        return None
+    (key, driver), = ctx.drivers.items()
+    r = ctx.res
+    rest = [cond for cond in where if id(cond) != key]
+    if len(rest) == len(where):
+        return None
+    pk = driver.selected_columns[0]
+    matches = driver.group_by(pk).order_by(pk).offset(0).subquery("driver")  # OFFSET 0: sorted before joined
+    return (select(*cols).select_from(matches.join(r, r.c.pk == matches.c.res_pk)).where(*rest)
+            .order_by(matches.c.res_pk))
 
 
 def _fetch_page(conn: Connection, stmt: Any, page: Any, snapshot: int | None) -> tuple[list[Any], bool, int | None]:
@@ -308,16 +344,17 @@ def _total_mode(params: list[tuple[str, str]]) -> str | None:
     return mode
 
 
-def _total(conn: Connection, matching: Select[Any], mode: str | None, offset: int,
+def _total(conn: Connection, matching: Select[Any], mode: str | None, page: Any,
            rows: list[inc.Row], has_next: bool, count_only: bool) -> int | None:
     if mode == "none":
         return None
-    if not count_only and not has_next and (rows or offset == 0):
-        return offset + len(rows)  # the last page: the total is known without counting
+    if not count_only and not has_next and (rows or page.offset == 0):
+        return page.offset + len(rows)  # the last page: the total is known without counting
     if mode == "accurate" or (mode is None and count_only):
         return conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
-    counted = conn.execute(select(func.count()).select_from(matching.limit(ESTIMATE_CAP + 1).subquery())).scalar_one()
-    return counted if counted <= ESTIMATE_CAP else None
+    cap = ESTIMATE_CAP if mode == "estimate" else min(ESTIMATE_CAP, DEFAULT_PAGES * page.count)
+    counted = conn.execute(select(func.count()).select_from(matching.limit(cap + 1).subquery())).scalar_one()
+    return counted if counted <= cap else None
 
 
 def _check_result_params(params: list[tuple[str, str]], warnings: list[Issue], strict: bool) -> None:

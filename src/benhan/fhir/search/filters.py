@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, true
+from sqlalchemy import ColumnElement, and_, not_, or_, select, true
 
 from benhan.db import schema as s
 
@@ -123,6 +123,8 @@ def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw
     t = _table(ctx, kind)
     conds = [_value_condition(ctx, kind, t, v, modifier, raw) for v in values]
     found = _rows(ctx, t, *_base(ctx, t, sp.code), any_of(conds))
+    if kind == "string" and not negate and ctx.depth == 0:
+        ctx.drivers[id(found)] = select(t.c.res_pk).where(*_base(ctx, t, sp.code), any_of(conds))
     if kind in ("number", "quantity"):
         return or_(found, _ranges(ctx, sp.code, kind, values, raw))
     return not_(found) if negate else found

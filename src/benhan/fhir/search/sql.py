@@ -101,6 +101,9 @@ class Context:
     aliases: list[int] = field(default_factory=lambda: [0])
     access: Any = None  # the caller's access filter: chained and reverse-chained rows must be visible too
     conn: Any = None  # the search's connection: terminology modifiers look up value sets and code systems
+    # Top-level string criteria that can drive an ordered page (see engine._driven_page): the EXISTS
+    # condition's id -> the uncorrelated ``SELECT res_pk`` of the same index rows.
+    drivers: dict[int, Any] = field(default_factory=dict)
 
     def nested(self, res: FromClause, rtype: str | None) -> Context:
         return Context(res, rtype, self.dialect, self.base_url, self.now, self.strict, self.warnings,
