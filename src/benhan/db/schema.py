@@ -87,7 +87,7 @@ idx_string = _index_table(
     Column("value", String(255), nullable=False),  # normalised: lower case, no diacritics
     Column("exact", String(255), nullable=False),  # as written, for :exact
     indexes=(
-        Index("ix_idx_string_value", "res_type", "param", "value",
+        Index("ix_idx_string_value", "res_type", "param", "value", "res_pk",  # res_pk: covering (0010)
               postgresql_ops={"value": "text_pattern_ops"}),
     ),
 )
