@@ -73,6 +73,29 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_db_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from benhan.db.engine import make_engine
+    from benhan.fhir.reindex import count_current, reindex
+
+    engine = make_engine(settings.database_url)
+    try:
+        total = count_current(engine, args.type)
+        started = time.monotonic()
+
+        def progress(done: int, last_pk: int) -> None:
+            print(f"\r{done:,}/{total:,} tài nguyên / resources (last pk {last_pk})", end="", flush=True)
+
+        counts = reindex(engine, types=args.type, batch=args.batch, from_pk=args.from_pk, progress=progress)
+    finally:
+        engine.dispose()
+    print(f"\nĐã lập lại chỉ mục / reindexed {sum(counts.values()):,} in {time.monotonic() - started:.0f} s")
+    for rtype, n in sorted(counts.items()):
+        print(f"  {rtype}: {n:,}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -117,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply schema migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_cmd_db_upgrade)
+    rx = db_sub.add_parser("reindex", help="rebuild the search index of stored resources / lập lại chỉ mục tìm kiếm")
+    rx.add_argument("--type", action="append", help="only this resource type (repeatable)")
+    rx.add_argument("--batch", type=int, default=500, help="resources per transaction")
+    rx.add_argument("--from-pk", type=int, default=0, help="resume after this resource key")
+    rx.set_defaults(func=_cmd_db_reindex)
     from benhan.security.db_roles import register_cli
 
     register_cli(db_sub)

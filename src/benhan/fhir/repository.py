@@ -516,10 +516,7 @@ class Repository:
                 [{"b_pk": p.pk, "b_version": p.version, "b_last_updated": p.last_updated,
                   "b_deleted": p.deleted, "b_content": p.content} for p in changed],
             )
-            stale = [p.pk for p in changed]
-            for start in range(0, len(stale), 500):
-                _forget_index_rows(self.conn, stale[start:start + 500])
-            contained.forget(self.conn, stale)
+            forget_index_rows(self.conn, [p.pk for p in changed])
         bulk.insert_tuples(self.conn, s.resource_version, _VERSION_COLUMNS, [
             (p.pk, p.version, p.type, p.id, p.last_updated, p.deleted, p.method, p.content) for p in pending
         ])
@@ -541,22 +538,33 @@ class Repository:
             (p.pk, p.type, p.id, p.version, p.last_updated, p.deleted, p.content) for p in new])
 
     def _write_index(self, pending: list[_Pending]) -> None:
-        """Index and compartment rows: the extracted tuples, prefixed with the resource's key and type."""
-        by_kind: dict[str, list[tuple[Any, ...]]] = {}
-        comps: list[tuple[Any, ...]] = []
-        for p in pending:
-            if p.index is None:
-                continue
-            owner = (p.pk, p.type)
-            for kind, rows in p.index.tuples.items():
-                bucket = by_kind.get(kind)
-                if bucket is None:
-                    bucket = by_kind[kind] = []
-                bucket.extend([owner + row for row in rows])
-            comps.extend([owner + comp for comp in p.index.compartments])
-        for kind, rows in by_kind.items():
-            bulk.insert_tuples(self.conn, s.INDEX_TABLES[kind], _INDEX_COLUMNS[kind], rows)
-        bulk.insert_tuples(self.conn, s.compartment, _COMPARTMENT_COLUMNS, comps)
+        write_index(self.conn, pending)
+
+
+def write_index(conn: Connection, pending: Sequence[Any]) -> None:
+    """Index and compartment rows: the extracted tuples (``p.index``), prefixed with ``p.pk`` and ``p.type``."""
+    by_kind: dict[str, list[tuple[Any, ...]]] = {}
+    comps: list[tuple[Any, ...]] = []
+    for p in pending:
+        if p.index is None:
+            continue
+        owner = (p.pk, p.type)
+        for kind, rows in p.index.tuples.items():
+            bucket = by_kind.get(kind)
+            if bucket is None:
+                bucket = by_kind[kind] = []
+            bucket.extend([owner + row for row in rows])
+        comps.extend([owner + comp for comp in p.index.compartments])
+    for kind, rows in by_kind.items():
+        bulk.insert_tuples(conn, s.INDEX_TABLES[kind], _INDEX_COLUMNS[kind], rows)
+    bulk.insert_tuples(conn, s.compartment, _COMPARTMENT_COLUMNS, comps)
+
+
+def forget_index_rows(conn: Connection, pks: list[int]) -> None:
+    """Delete the search-index, compartment and contained-resource rows of the resources ``pks``."""
+    for start in range(0, len(pks), 500):
+        _forget_index_rows(conn, pks[start:start + 500])
+    contained.forget(conn, pks)
 
 
 _CURRENT_COLUMNS = ("pk", "type", "id", "version", "last_updated", "deleted", "content")
