@@ -3,8 +3,12 @@
 * :func:`identifier_matches`: exact CCCD / BHXH number (hard duplicates), via ``Patient?identifier``
   and ``Coverage?identifier`` → beneficiary.
 * :func:`name_candidates`: blocking queries, each answered from the index tables (never a scan):
-  family-name prefix + birth year ±1, given-name prefix + birth year ±1, the exact birth date and
-  its day/month swap, and the phone number. The union is scored by :mod:`.scoring`.
+  the whole name (diacritics-insensitive prefix) + birth year ±1, the exact birth date and its
+  day/month swap, and the phone number. The union is scored by :mod:`.scoring`. A typo in the name
+  is found through the birth date, a typo in the birth date through the name; a record with both
+  wrong is not. (Family name + year and given name + year were the first keys: at hospital scale each
+  matches thousands — Nguyễn is a third of the population — so the 50 read were an arbitrary
+  slice and the true duplicate was usually not among them.)
 * :func:`surviving` / :func:`find_patients`: follow ``Patient.link`` ``replaced-by`` so a search that
   finds a merged-away record returns the record that replaced it.
 """
@@ -81,9 +85,7 @@ def blocking_queries(key: PersonKey) -> list[list[tuple[str, str]]]:
     year = int(key.birth_date[:4]) if key.birth_date and key.birth_date[:4].isdigit() else None
     queries: list[list[tuple[str, str]]] = []
     if words and year is not None:
-        if len(words) > 1:
-            queries.append([("family", words[0]), *_year_range(year)])
-        queries.append([("given", words[-1]), *_year_range(year)])
+        queries.append([("name", " ".join(words)), *_year_range(year)])
     if key.birth_date and len(key.birth_date) == 10:
         queries.append([("birthdate", key.birth_date)])
         swapped = _swapped(key.birth_date)
