@@ -179,3 +179,12 @@ def test_auditor_reads_auditevents_inside_a_batch(secure):
     assert [e["response"]["status"][:3] for e in resp.json()["entry"]] == ["403"]
     last = _rows(secure)[-1]
     assert (last["action"], last["username"], last["outcome"]) == ("search", "bs.an", 403)
+
+
+def test_append_statement_compiles_once() -> None:
+    """It runs on every request: SQLAlchemy must be able to cache its compiled form (a multi-row INSERT in a
+    CTE built with Core had no cache key and was compiled again each time)."""
+    from benhan.security.audit import _append_statement
+
+    for count in (1, 3):
+        assert _append_statement(count)._generate_cache_key() is not None

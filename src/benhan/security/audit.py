@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import orjson
-from sqlalchemy import Connection, Engine, Update, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, TextClause, bindparam, select, text, update
 
 from benhan.db import bulk
 from benhan.fhir.clock import Clock, system_clock
@@ -108,13 +108,20 @@ _INLINE_ROWS = 50  # above this, COPY is cheaper than a multi-row VALUES list
 
 
 @cache
-def _append_statement(count: int) -> Update:
-    """``count`` new rows and the moved head, one statement built once per count (so it compiles once)."""
+def _append_statement(count: int) -> TextClause:
+    """``count`` new rows and the moved head, one statement built once per count.
+
+    Written as text: SQLAlchemy cannot make a cache key for a multi-row ``INSERT ... VALUES`` inside a
+    CTE, so the Core form was compiled again on every request (a tenth of the server's CPU in a
+    profile of the workday); a ``TextClause`` with typed parameters compiles once.
+    """
     columns = ["seq", *_FIELDS, "prev_hash", "hash"]
-    rows = [{c: bindparam(f"{c}_{i}", type_=audit_log.c[c].type) for c in columns} for i in range(count)]
-    new_rows = insert(audit_log).values(rows).cte("new_audit_rows")
-    return (update(audit_head).where(audit_head.c.id == 1)
-            .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")).add_cte(new_rows))
+    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(count))
+    sql = (f"WITH new_audit_rows AS (INSERT INTO audit_log ({', '.join(columns)}) VALUES {values}) "
+           "UPDATE audit_head SET seq = :head_seq, hash = :head_hash WHERE audit_head.id = 1")
+    params = [bindparam(f"{c}_{i}", type_=audit_log.c[c].type) for i in range(count) for c in columns]
+    return text(sql).bindparams(*params, bindparam("head_seq", type_=audit_head.c.seq.type),
+                                bindparam("head_hash", type_=audit_head.c.hash.type))
 
 
 def append_now(engine: Engine, entries: list[AuditEntry]) -> None:
