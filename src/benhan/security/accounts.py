@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyotp
-from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select, update
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, delete, func, insert, select, update
 
 from benhan.fhir.clock import Clock, system_clock
 from benhan.settings import Settings
@@ -61,7 +61,7 @@ def get_user(conn: Connection, username: str | None = None, *, user_id: int | No
     return None if row is None else user_from_row(row)
 
 
-def user_select(username: str | None = None, *, user_id: int | None = None) -> Select[Any]:
+def user_select(username: str | BindParameter[Any] | None = None, *, user_id: int | None = None) -> Select[Any]:
     """The account row with its roles and departments, in ONE statement (it runs on every request).
 
     Callers may add columns (the API adds break-glass grants and the token's revocation).

@@ -7,8 +7,10 @@ Built once per request from a verified token and the database (roles are never t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, bindparam, exists, select
 
 from benhan.fhir.clock import Clock, system_clock
 
@@ -60,16 +62,13 @@ def from_claims(conn: Connection, claims: TokenClaims, *, ip: str | None, clock:
         client = get_client(conn, claims.client_id)
         if client is None or client.disabled:
             raise TokenError("invalid_token", "Ứng dụng đã bị vô hiệu hoá", "The client has been disabled")
-    revoked = exists(select(revoked_token.c.jti).where(revoked_token.c.jti == claims.jti))
     if claims.kind == "system":
-        if conn.execute(select(revoked)).scalar():
+        if conn.execute(_revoked_statement(), {"jti": claims.jti}).scalar():
             raise _revoked()
         return Principal("system", scopes, client_id=claims.client_id or claims.subject, jti=claims.jti,
                          expires=claims.expires, ip=ip)
-    bg = break_glass
-    grants = select(aggregated(bg.c.patient_id)).where(bg.c.user_id == user_account.c.id, bg.c.expires > clock())
-    row = conn.execute(user_select(claims.subject).add_columns(
-        grants.scalar_subquery().label("grant_list"), revoked.label("revoked"))).mappings().first()
+    row = conn.execute(_user_statement(), {"username": claims.subject, "jti": claims.jti, "now": clock()}
+                       ).mappings().first()
     if row is not None and row["revoked"]:
         raise _revoked()
     user = None if row is None else user_from_row(row)
@@ -79,6 +78,27 @@ def from_claims(conn: Connection, claims: TokenClaims, *, ip: str | None, clock:
                      departments=user.departments, practitioner_id=user.practitioner_id, patient_id=user.patient_id,
                      facility_id=user.facility_id, client_id=claims.client_id, launch_patient=claims.patient,
                      grants=split_list(row["grant_list"]), jti=claims.jti, expires=claims.expires, ip=ip)
+
+
+def _is_revoked() -> Any:
+    return exists(select(revoked_token.c.jti).where(revoked_token.c.jti == bindparam("jti")))
+
+
+@cache
+def _revoked_statement() -> Any:
+    """Has the token (``:jti``) been revoked? Built once: statement building was CPU on every request."""
+    return select(_is_revoked())
+
+
+@cache
+def _user_statement() -> Any:
+    """The account (``:username``) with roles, departments, break-glass grants still open at ``:now`` and
+    whether the token ``:jti`` is revoked; built once, run with parameters on every request."""
+    bg = break_glass
+    grants = select(aggregated(bg.c.patient_id)).where(bg.c.user_id == user_account.c.id,
+                                                       bg.c.expires > bindparam("now"))
+    return user_select(bindparam("username")).add_columns(grants.scalar_subquery().label("grant_list"),
+                                                          _is_revoked().label("revoked"))
 
 
 def _revoked() -> TokenError:
