@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.security = SecurityService(engine, settings)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 5, not Starlette's 9 (gzip was 4 % of the server's CPU in a workday profile): on real search
+    # pages 1.4-2.9x less CPU (a 20-patient page: 1.04 -> 0.36 ms) for 2-9 % more bytes (4,262 -> 4,661).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(security_router)  # first: /fhir/.well-known/... must not reach the FHIR router
     app.include_router(oauth_router)
