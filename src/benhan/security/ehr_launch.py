@@ -54,7 +54,8 @@ class LaunchContext:
 
 
 def _aead(key: object, kid: str) -> AESGCM:
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):  # not an assert: asserts vanish under python -O
+        raise TypeError(f"the token-signing key must be an EC private key, not {type(key).__name__}")
     secret = key.private_numbers().private_value.to_bytes(32, "big")
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=kid.encode(), info=_INFO).derive(secret)
     return AESGCM(derived)
