@@ -18,8 +18,8 @@ INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance"
                 "create", "search-type")
 
 
-# Search result parameters the server implements that R4 defines in search.html rather than as SearchParameter
-# resources (so without a definition URL); listed so that clients know they are honoured.
+# Parameters the server implements that R4 defines in search.html rather than as SearchParameter resources (so
+# without a definition URL): result parameters, _filter and _list; listed so that clients know they are honoured.
 RESULT_PARAMS = (
     {"name": "_contained", "type": "token",
      "documentation": "true | false | both: search contained resources (indexed like stored ones) / "
@@ -27,6 +27,13 @@ RESULT_PARAMS = (
     {"name": "_containedType", "type": "token",
      "documentation": "container | contained: return the containers or the contained resources "
                       "(fullUrl = container URL + #id) / trả về tài nguyên chứa hoặc tài nguyên được chứa"},
+    {"name": "_filter", "type": "special",
+     "documentation": "R4 _filter expressions: and/or/not, parentheses, chains (subject.name); operators eq ne co sw "
+                      "ew gt lt ge le sa eb ap po pr ss sb in ni re where the parameter type gives them a meaning; "
+                      "param[filter] paths answer 400 / biểu thức _filter: and/or/not, ngoặc, chuỗi tham chiếu"},
+    {"name": "_list", "type": "special",
+     "documentation": "_list=id: the resources referenced by List/id's entries (functional lists such as "
+                      "$current-allergies answer 400) / các tài nguyên có trong List/id"},
 )
 
 

@@ -3,7 +3,8 @@
 Each criterion becomes ``EXISTS (SELECT 1 FROM idx_<type> WHERE res_pk = resource.pk AND
 res_type = ... AND param = ... AND (<value 1> OR <value 2> ...))``: the leading ``res_type, param``
 columns let the typed indexes of schema.py serve the lookup, and both engines turn the correlated
-EXISTS into a semi-join. Criteria are ANDed by the caller.
+EXISTS into a semi-join. Criteria are ANDed by the caller. ``_filter`` expressions (filter_expr.py) come
+back here with an operator on the parameter name (``_operator`` below); ``_list`` is in lists.py.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from sqlalchemy import ColumnElement, and_, not_, or_, select, true
 from benhan.db import schema as s
 
 from ..definitions import is_resource_type
-from . import chain, datetimes, numbers, refs, strings, terminology, tokens, uris
+from ..errors import FhirError
+from ..text import normalize
+from . import chain, datetimes, filter_expr, lists, numbers, refs, strings, terminology, tokens, uris
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import UNSUPPORTED_PARAMS, Name, split_escaped, unescape
 from .registry import components, lookup
-from .sql import Context, any_of, correlate
+from .sql import Context, any_of, correlate, like_escape
 
 MAX_DEPTH = 6  # nested chains / _has
 
@@ -37,6 +40,13 @@ def compile_criteria(ctx: Context, criteria: list[tuple[str, Name, list[str]]]) 
 
 def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnElement[bool] | None:
     """One parameter with its OR-ed values, or None when the parameter is ignored."""
+    if name.code == "_filter" and name.has is None and name.op is None:
+        if name.modifier is not None:
+            raise bad_modifier(raw, name.modifier)
+        if name.chain is not None:
+            raise bad_value(raw, ",".join(values), "_filter không nối chuỗi được", "_filter cannot be chained")
+        text = ",".join(values)  # commas are not ORs in a filter: the value as sent
+        return filter_expr.condition(ctx, text, criterion) if text.strip() else None
     values = [v for v in values if v != ""]
     if not values:
         return None  # an empty value does not restrict the search
@@ -46,6 +56,8 @@ def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
     if name.has is not None:
         return chain.reverse_chain(ctx, name.has, values, raw, criterion)
     code = name.code
+    if code == "_list" and name.op is None:
+        return lists.condition(ctx, name, values, raw)
     if code in UNSUPPORTED_PARAMS:
         unsupported_param(ctx, raw)
         return None
@@ -61,6 +73,8 @@ def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
             raise bad_value(raw, ",".join(values), "chỉ tham số kiểu reference mới nối chuỗi được",
                             "only reference parameters can be chained")
         return chain.forward_chain(ctx, sp, name, values, raw, criterion)
+    if name.op is not None:
+        return _operator(ctx, sp, name.op, values[0], raw)
     modifier = name.modifier
     if modifier == "missing":
         return _missing(ctx, sp, values, raw)
@@ -230,3 +244,91 @@ def _last_updated(ctx: Context, raw: str, value: str) -> ColumnElement[bool]:
     col = ctx.res.c.last_updated
     return datetimes.condition(col, col, prefix, lo, hi, ctx.now)
 
+
+# ---- _filter operators ------------------------------------------------------------------------
+# What each operator of a ``_filter`` comparison means for each parameter type, as the ordinary
+# modifier or prefix where one exists (``co`` = ``:contains``, ``ge`` = the ``ge`` prefix, ``pr`` =
+# ``:missing`` negated, ``ss`` = ``:below``...). Anything else is a 400 naming operator and type.
+_PREFIX_OPS = frozenset({"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"})
+_TOKEN_OPS = {"eq": None, "ne": "not", "in": "in", "ni": "not-in", "ss": "below", "sb": "above"}
+_URI_OPS = {"eq": None, "ss": "below", "sb": "above"}
+
+
+def _filter_value(value: str, *, keep_bar: bool) -> str:
+    """A literal filter value in the escaped form the value builders unescape (``|`` stays a separator
+    where the type has one: token ``system|code``, quantity ``value|system|code``, ``url|version``)."""
+    out = value.replace("\\", "\\\\").replace(",", "\\,").replace("$", "\\$")
+    return out if keep_bar else out.replace("|", "\\|")
+
+
+def _unsupported_op(op: str, kind: str, raw: str) -> FhirError:
+    return FhirError.one(400, "not-supported",
+                         f"Toán tử '{op}' không dùng được với tham số '{raw}' (kiểu {kind})",
+                         f"The operator '{op}' is not supported for the {kind} parameter '{raw}'", raw)
+
+
+def _operator(ctx: Context, sp: Any, op: str, value: str, raw: str) -> ColumnElement[bool] | None:
+    """A ``_filter`` comparison ``<sp> <op> <value>`` on the current resource."""
+    kind = "date" if sp.code == "_lastUpdated" else sp.type
+    if op == "pr":
+        flag = value.lower()
+        if flag not in ("true", "false"):
+            raise bad_value(raw, value, "pr chỉ nhận true hoặc false", "pr expects true or false")
+        return _missing(ctx, sp, ["false" if flag == "true" else "true"], raw)
+    if sp.code == "_id":
+        if op not in ("eq", "ne"):
+            raise _unsupported_op(op, "token", raw)
+        return _ids(ctx, "not" if op == "ne" else None, [_filter_value(value, keep_bar=False)], raw)
+    if kind == "string":
+        v = _filter_value(value, keep_bar=False)
+        if op in ("co", "sw"):
+            return _by_type(ctx, sp, "contains" if op == "co" else None, [v], raw)
+        if op in ("eq", "ne", "ew"):
+            norm = normalize(value)
+            t = _table(ctx, "string")
+            test = t.c.value == norm if op != "ew" else t.c.value.like("%" + like_escape(norm), escape="\\")
+            found = _rows(ctx, t, *_base(ctx, t, sp.code), test)
+            return not_(found) if op == "ne" else found
+        raise _unsupported_op(op, kind, raw)
+    if kind == "token":
+        if op not in _TOKEN_OPS:
+            raise _unsupported_op(op, kind, raw)
+        return _by_type(ctx, sp, _TOKEN_OPS[op], [_filter_value(value, keep_bar=True)], raw)
+    if kind == "uri":
+        if op == "ne":
+            found = _by_type(ctx, sp, None, [_filter_value(value, keep_bar=False)], raw)
+            return None if found is None else not_(found)
+        if op not in _URI_OPS:
+            raise _unsupported_op(op, kind, raw)
+        return _by_type(ctx, sp, _URI_OPS[op], [_filter_value(value, keep_bar=False)], raw)
+    if kind == "reference":
+        if op not in ("eq", "re", "ne"):
+            raise _unsupported_op(op, kind, raw)
+        found = _by_type(ctx, sp, None, [_filter_value(value, keep_bar=True)], raw)
+        return not_(found) if op == "ne" and found is not None else found
+    if kind == "date":
+        if op == "po":
+            return _overlaps(ctx, sp, value, raw)
+        if op not in _PREFIX_OPS:
+            raise _unsupported_op(op, kind, raw)
+        v = op + _filter_value(value, keep_bar=False)
+        if sp.code == "_lastUpdated":
+            return _last_updated(ctx, raw, v)
+        return _by_type(ctx, sp, None, [v], raw)
+    if kind in ("number", "quantity"):
+        if op not in _PREFIX_OPS:
+            raise _unsupported_op(op, kind, raw)
+        return _by_type(ctx, sp, None, [op + _filter_value(value, keep_bar=kind == "quantity")], raw)
+    raise _unsupported_op(op, kind, raw)  # composite, special: only pr
+
+
+def _overlaps(ctx: Context, sp: Any, value: str, raw: str) -> ColumnElement[bool]:
+    """``po``: some indexed date range overlaps the range of ``value`` (its precision)."""
+    prefix, lo, hi = datetimes.parse(raw, _filter_value(value, keep_bar=False))
+    if value[:2] == prefix:  # "po ge2024": a prefix is not part of a filter value
+        raise bad_value(raw, value, "giá trị của po không có tiền tố", "a po value takes no prefix")
+    if sp.code == "_lastUpdated":
+        col = ctx.res.c.last_updated
+        return and_(col <= hi, col >= lo)
+    t = _table(ctx, "date")
+    return _rows(ctx, t, *_base(ctx, t, sp.code), t.c.low <= hi, t.c.high >= lo)

@@ -17,7 +17,7 @@ RESULT_PARAMS = frozenset({
     "_containedType", "_offset", "_snapshot", "_format", "_pretty",
 })
 #: Common parameters of the specification this server does not implement (reported, never silently applied).
-UNSUPPORTED_PARAMS = frozenset({"_text", "_content", "_list", "_query", "_filter"})
+UNSUPPORTED_PARAMS = frozenset({"_text", "_content", "_query"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +34,15 @@ class Name:
     """A parsed parameter name.
 
     ``subject:Patient.name:exact`` is ``Name("subject", "Patient", chain=Name("name", "exact"))``;
-    on a chained link the modifier is the target type.
+    on a chained link the modifier is the target type. ``op`` is set only by ``_filter`` (never parsed
+    from a query string): the filter operator (``eq``, ``co``, ``pr``...) applied at the end of the chain.
     """
 
     code: str
     modifier: str | None = None
     chain: Name | None = None
     has: Has | None = None
+    op: str | None = None
 
     def __str__(self) -> str:
         if self.has is not None:
