@@ -50,6 +50,9 @@ def lists(vn):
     ("Patient", "_list=theo-doi&_filter=not%20(gender%20eq%20female)", {"anh"}),
     ("Observation", "_list=theo-doi,rong&subject.name=trần", {"o2"}),
     (None, "_list=theo-doi", {"anh", "dao", "o1"}),  # system level
+    (None, "_type=Patient,Observation&_list=theo-doi", {"anh", "dao", "o1"}),  # one branch per type
+    (None, "_type=Observation&_list=theo-doi", {"o1"}),
+    (None, "_type=Patient,Observation&_filter=_id%20eq%20o1%20or%20_id%20eq%20anh", {"anh", "o1"}),
     ("Patient", "_list=", {"anh", "dao", "duc", "hoa"}),  # an empty value does not restrict
 ])
 def test_list_members(lists, rtype, query, expected):

@@ -88,7 +88,7 @@ def build_where(conn: Connection, resource_type: str | None, params: list[tuple[
     elif types:
         known = []
         for raw, name, values in crit:
-            if name.has is None and name.code not in ("_id", "_lastUpdated") and lookup_all(types, name.code) is None:
+            if name.has is None and name.code not in ("_id", "_lastUpdated", "_filter", "_list") and lookup_all(types, name.code) is None:
                 unknown_param(ctx, raw, ",".join(types))
             else:
                 known.append((raw, name, values))
