@@ -41,6 +41,7 @@ DEFAULT_PAGES = 10
 ACCESS_KEY = "benhan.access"
 TOTAL_MODES = frozenset({"none", "estimate", "accurate"})
 _QUIET = frozenset({"_format", "_pretty", "_type"})
+_ANY_TYPE = frozenset({"_id", "_lastUpdated", "_filter", "_list"})  # valid on every type of a _type search
 
 
 def _unknown_type(rtype: str) -> FhirError:
@@ -88,7 +89,7 @@ def build_where(conn: Connection, resource_type: str | None, params: list[tuple[
     elif types:
         known = []
         for raw, name, values in crit:
-            if name.has is None and name.code not in ("_id", "_lastUpdated", "_filter", "_list") and lookup_all(types, name.code) is None:
+            if name.has is None and name.code not in _ANY_TYPE and lookup_all(types, name.code) is None:
                 unknown_param(ctx, raw, ",".join(types))
             else:
                 known.append((raw, name, values))
