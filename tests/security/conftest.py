@@ -116,3 +116,16 @@ def _label(code: str) -> dict:  # type: ignore[type-arg]
 def put(client: FhirClient, resource: dict) -> None:  # type: ignore[type-arg]
     resp = client.put(f"{resource['resourceType']}/{resource['id']}", resource)
     assert resp.status_code in (200, 201), resp.text
+
+
+DEPARTMENTS = ("khoa-noi", "khoa-ngoai")
+
+
+def seed_two_departments(admin: FhirClient) -> None:
+    """Organizations khoa-noi and khoa-ngoai; patients p1 (an encounter e1 in khoa-noi) and p2 (e2 in khoa-ngoai)."""
+    for org in DEPARTMENTS:
+        put(admin, {"resourceType": "Organization", "id": org, "name": org})
+    for pid in ("p1", "p2"):
+        put(admin, patient(pid))
+    put(admin, encounter("e1", "p1", "khoa-noi"))
+    put(admin, encounter("e2", "p2", "khoa-ngoai"))

@@ -7,16 +7,11 @@ from sqlalchemy import select
 
 from benhan.security.tables import audit_log
 
-from .conftest import encounter, observation, patient, put
+from .conftest import encounter, observation, patient, put, seed_two_departments
 
 
 def _seed(secure):  # type: ignore[no-untyped-def]
-    for org in ("khoa-noi", "khoa-ngoai"):
-        put(secure.admin, {"resourceType": "Organization", "id": org, "name": org})
-    for pid in ("p1", "p2"):
-        put(secure.admin, patient(pid))
-    put(secure.admin, encounter("e1", "p1", "khoa-noi"))
-    put(secure.admin, encounter("e2", "p2", "khoa-ngoai"))
+    seed_two_departments(secure.admin)
     put(secure.admin, observation("o1", "p1"))
     put(secure.admin, {**observation("o1", "p1"), "meta": {"tag": [{"system": "urn:t", "code": "noi"}]}})
     put(secure.admin, observation("o1-hiv", "p1", "HIV"))  # p1's, but sensitive: care team only

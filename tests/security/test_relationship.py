@@ -6,17 +6,13 @@ from sqlalchemy import select
 
 from benhan.security.tables import audit_log
 
-from .conftest import encounter, observation, patient, put
+from .conftest import encounter, observation, patient, put, seed_two_departments
 
 
 def _seed(secure):  # type: ignore[no-untyped-def]
-    for org in ("khoa-noi", "khoa-ngoai"):
-        put(secure.admin, {"resourceType": "Organization", "id": org, "name": org})
+    seed_two_departments(secure.admin)
     put(secure.admin, {"resourceType": "Practitioner", "id": "pr-an", "name": [{"family": "An"}]})
-    for pid in ("p1", "p2", "p3"):
-        put(secure.admin, patient(pid))
-    put(secure.admin, encounter("e1", "p1", "khoa-noi"))
-    put(secure.admin, encounter("e2", "p2", "khoa-ngoai"))
+    put(secure.admin, patient("p3"))
     put(secure.admin, observation("o1", "p1"))
     put(secure.admin, observation("o1-hiv", "p1", "HIV"))
     put(secure.admin, observation("o2", "p2"))

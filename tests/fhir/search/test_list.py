@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import or_
 
 from benhan.fhir.errors import FhirError
-from tests.security.conftest import encounter, put, secure  # noqa: F401  (secure: a fixture)
-from tests.security.conftest import patient as secure_patient
+from tests.security.conftest import put, secure, seed_two_departments  # noqa: F401  (secure: a fixture)
 
 from .conftest import BASE, find, observation, run, store
 
@@ -109,12 +108,7 @@ def test_hidden_list_reveals_no_members(lists):
 
 
 def test_restricted_user_sees_members_of_visible_lists_only(secure):  # noqa: F811
-    for org in ("khoa-noi", "khoa-ngoai"):
-        put(secure.admin, {"resourceType": "Organization", "id": org, "name": org})
-    for pid in ("p1", "p2"):
-        put(secure.admin, secure_patient(pid))
-    put(secure.admin, encounter("e1", "p1", "khoa-noi"))
-    put(secure.admin, encounter("e2", "p2", "khoa-ngoai"))
+    seed_two_departments(secure.admin)
     put(secure.admin, a_list("l1", "Patient/p1", "Encounter/e1", subject="Patient/p1"))
     put(secure.admin, a_list("l2", "Patient/p1", "Patient/p2", subject="Patient/p2"))  # in p2's record
     admin = {e["resource"]["id"] for e in secure.admin.get("Patient?_list=l2").json()["entry"]}
