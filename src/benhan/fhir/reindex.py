@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from benhan.db import schema as s
 
@@ -72,8 +72,6 @@ def reindex(engine: Engine, *, types: Sequence[str] | None = None, batch: int = 
 
 def count_current(engine: Engine, types: Sequence[str] | None = None) -> int:
     """How many current (not deleted) resources a reindex would visit."""
-    from sqlalchemy import func
-
     r = s.resource
     query: Any = select(func.count()).select_from(r).where(r.c.deleted.is_(False))
     if types:
