@@ -130,10 +130,13 @@ def drive(base_url: str, users: int, duration: float, ramp: float, server_pid: i
     dproc = psutil.Process(db_pid) if db_pid else None
     sampler = server.PeakSampler(server_pid)
     sampler.reset()
+    me = psutil.Process()  # the load generator shares the machine: its CPU is recorded too
     cpu0, db0, t0 = server.tree_cpu(sproc), server.tree_cpu(dproc) if dproc else 0.0, time.monotonic()
+    drv0 = sum(me.cpu_times()[:2])
     gevent.sleep(duration)
     elapsed = time.monotonic() - t0
     cpu1, db1 = server.tree_cpu(sproc), server.tree_cpu(dproc) if dproc else 0.0
+    drv1 = sum(me.cpu_times()[:2])
     runner.quit()
     sampler.stop()
 
@@ -165,6 +168,8 @@ def drive(base_url: str, users: int, duration: float, ramp: float, server_pid: i
         "server_cpu_s": round(cpu1 - cpu0, 1),
         "server_cpu_cores": round((cpu1 - cpu0) / elapsed, 2),
         "db_cpu_s": round(db1 - db0, 1) if dproc else None,
+        "db_cpu_cores": round((db1 - db0) / elapsed, 2) if dproc else None,
+        "driver_cpu_cores": round((drv1 - drv0) / elapsed, 2),
         "server_peak_rss_mb": round(sampler.peak / 2**20, 1),
     }
 
@@ -270,7 +275,8 @@ def save(r: dict[str, Any]) -> None:
 
 def print_summary(r: dict[str, Any]) -> None:
     print(f"\n{r['backend']} {r['resources']:,} resources, {r['users']} users, {r['workers']} worker(s): "
-          f"{r['throughput_rps']} req/s, errors {r['error_count']}, server CPU {r['server_cpu_cores']} cores, "
+          f"{r['throughput_rps']} req/s, errors {r['error_count']}, CPU cores: server {r['server_cpu_cores']} "
+          f"database {r.get('db_cpu_cores')} load generator {r.get('driver_cpu_cores')}, "
           f"peak RSS {r['server_peak_rss_mb']} MB")
     print(f"  {'action':22} {'n':>6} {'p50':>6} {'p95':>6} {'p99':>6}")
     for name, a in r["actions"].items():
@@ -302,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     workers = [int(w) for w in str(args.workers).split(",")]
     matrix = [] if args.load_only else [(w, u) for w in workers for u in users]
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    if args.reuse:  # a kept database is of one engine: run once, labelled by its URL
+        backends = ("sqlite",) if args.reuse.startswith("sqlite") else ("postgres",)
     failed = 0
     for backend in backends:
         for r in run_backend(backend, matrix, args.duration, args.patients, args.years, args.quick,

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -81,15 +82,16 @@ class Staff(FastHttpUser):
             if resp.status_code != 200:
                 resp.failure(f"HTTP {resp.status_code}")
                 return None
-            return resp.json()
+            return orjson.loads(resp.content)  # the stdlib parser was a third of the driver's CPU
 
     def post(self, path: str, body: dict[str, Any], name: str, content_type: str = FHIR_JSON) -> Any:
         headers = {**self.auth, "Content-Type": content_type}
-        with self.client.post(path, json=body, headers=headers, name=name, catch_response=True) as resp:
+        with self.client.post(path, data=orjson.dumps(body), headers=headers, name=name,
+                              catch_response=True) as resp:
             if resp.status_code not in (200, 201):
                 resp.failure(f"HTTP {resp.status_code}")
                 return None
-            return resp.json() if resp.content else {}
+            return orjson.loads(resp.content) if resp.content else {}
 
     def patient(self) -> dict[str, Any]:
         return self.rng.choice(_targets().patients)

@@ -4,7 +4,7 @@ append-only in the database, readable as FHIR AuditEvent by auditors (and by a p
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from benhan.security import audit
 from benhan.security.tables import audit_log
@@ -72,11 +72,62 @@ def test_tampering_is_detected_and_named(secure, database_url):
         problems = audit.verify(conn)
     assert [p.seq for p in problems] == [target]
     assert "altered" in str(problems[0])
+    removed = rows[3]
     with secure.engine.connect() as conn, conn.begin():
-        conn.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": target + 1})
+        conn.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": removed["seq"]})
     with secure.engine.connect() as conn:
-        seqs = {p.seq for p in audit.verify(conn)}
-    assert target in seqs and target + 1 in seqs  # the gap is named
+        problems = audit.verify(conn)
+    # Named at the next row of the removed row's chain, or at that chain's head when it was the last.
+    after = [r["seq"] for r in _rows(secure) if r["chain"] == removed["chain"] and r["seq"] > removed["seq"]]
+    named = after[0] if after else removed["seq"]
+    assert {p.seq for p in problems} == {target, named}
+    assert any("removed" in str(p) for p in problems if p.seq == named)
+
+
+def test_a_row_moved_to_another_chain_is_detected(secure, database_url):
+    put(secure.admin, patient("p1"))
+    rows = _rows(secure)
+    row = rows[-1]
+    with secure.engine.connect() as conn, conn.begin():
+        if database_url.startswith("sqlite"):
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        conn.execute(text("UPDATE audit_log SET chain = :c WHERE seq = :s"),
+                     {"c": row["chain"] % audit.CHAINS + 1, "s": row["seq"]})
+    with secure.engine.connect() as conn:
+        problems = audit.verify(conn)
+    assert row["seq"] in {p.seq for p in problems}  # out of place in the chain it was moved to
+    assert any("chain" in str(p) for p in problems)  # and the chain it left ends short
+
+
+def test_concurrent_appends_do_not_wait_for_each_other(engine):
+    """A transaction holding one chain's head does not block another request's audit append (PostgreSQL);
+    all rows verify. SQLite has one writer at a time and one chain."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; one chain")
+    with engine.connect() as conn:
+        before = audit.count(conn)
+    holder = engine.connect()
+    try:
+        holder.info["write"] = True
+        held = holder.begin()
+        audit.append(holder, [audit.AuditEntry("read", username="a")])
+        held_chain = holder.execute(select(audit_log.c.chain).order_by(audit_log.c.seq.desc())).scalar_one()
+        chains = set()
+        for i in range(20):
+            with engine.connect() as conn, conn.begin():
+                conn.execute(text("SET LOCAL lock_timeout = '2s'"))  # a wait would fail the test, not hang it
+                audit.append(conn, [audit.AuditEntry("read", username=f"b{i}"), audit.AuditEntry("search")])
+                chains.add(conn.execute(select(audit_log.c.chain).order_by(audit_log.c.seq.desc())).scalars().first())
+        assert held_chain not in chains and len(chains) > 1
+        held.commit()
+    finally:
+        holder.close()
+    with engine.connect() as conn:
+        assert audit.verify(conn) == []
+        seqs = conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq)).scalars().all()
+    assert len(seqs) == len(set(seqs)) == before + 41
 
 
 def test_cli_verify(secure, database_url, capsys, monkeypatch):
@@ -188,3 +239,77 @@ def test_append_statement_compiles_once() -> None:
 
     for count in (1, 3):
         assert _append_statement(count)._generate_cache_key() is not None
+
+
+def test_single_chain_rows_verify_across_the_chains_migration(database_url):
+    """Rows written before 0011 (one chain, head id 1) verify after the upgrade, and new rows follow them."""
+    from benhan.db.engine import make_engine
+    from benhan.db.migrate import upgrade
+    from benhan.security.tables import audit_head
+
+    def downgrade_to_0010() -> None:
+        from alembic import command
+
+        from benhan.db.migrate import alembic_config
+
+        command.downgrade(alembic_config(database_url), "0010")
+
+    downgrade_to_0010()
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:  # three rows the way the single chain wrote them
+            prev = conn.execute(text("SELECT hash FROM audit_head WHERE id = 1")).scalar_one()
+            last = conn.execute(text("SELECT coalesce(max(seq), 0) FROM audit_log")).scalar_one()
+            for seq in range(last + 1, last + 4):
+                values = {"recorded": 1, "action": "read", "outcome": 200, "username": "old", "roles": None,
+                          "client_id": None, "entity": "Patient/p1", "patients": ",p1,", "ip": None,
+                          "purpose": "TREAT", "detail": None}
+                digest = audit.row_hash(seq, prev, values)
+                conn.execute(text("INSERT INTO audit_log (seq, recorded, action, outcome, username, roles, client_id, "
+                                  "entity, patients, ip, purpose, detail, prev_hash, hash) VALUES (:seq, :recorded, "
+                                  ":action, :outcome, :username, :roles, :client_id, :entity, :patients, :ip, "
+                                  ":purpose, :detail, :prev, :hash)"),
+                             {"seq": seq, **values, "prev": prev, "hash": digest})
+                prev = digest
+            conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"), {"s": last + 3, "h": prev})
+        engine.dispose()
+        upgrade(database_url)
+        with engine.connect() as conn:
+            assert audit.verify(conn) == []
+            assert conn.execute(select(func.count()).select_from(audit_head)).scalar_one() == audit.CHAINS
+        with engine.begin() as conn:
+            conn.info["write"] = True
+            audit.append(conn, [audit.AuditEntry("read", username="new")])
+        with engine.connect() as conn:
+            assert audit.verify(conn) == []
+            newest = conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq.desc())).scalars().first()
+        assert newest == last + 4  # numbering goes on after the old rows
+    finally:
+        engine.dispose()
+
+
+def test_an_append_waits_when_every_chain_head_is_taken(engine):
+    """With every head locked, an append waits for one (then appends) rather than failing."""
+    import threading
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; one chain")
+    done: list[int] = []
+
+    def append_one() -> None:
+        with engine.connect() as conn, conn.begin():
+            audit.append(conn, [audit.AuditEntry("read", username="waiting")])
+        done.append(1)
+
+    with engine.connect() as blocker:
+        tx = blocker.begin()
+        assert len(blocker.execute(text("SELECT id FROM audit_head FOR UPDATE")).all()) == audit.CHAINS
+        worker = threading.Thread(target=append_one)
+        worker.start()
+        worker.join(0.5)
+        assert not done  # waiting for a head
+        tx.commit()
+    worker.join(10)
+    assert done == [1]
+    with engine.connect() as conn:
+        assert audit.verify(conn) == []

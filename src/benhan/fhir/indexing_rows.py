@@ -202,7 +202,9 @@ def _period(sink: Sink, param: str, grp: int, value: Any) -> None:
     low = _range_of(start) if start is not None else (MIN_TIME, MIN_TIME)
     high = _range_of(end) if end is not None else (MAX_TIME, MAX_TIME)
     if low is not None and high is not None:
-        sink[(param, grp, low[0], high[1])] = None
+        # per-1 (start <= end) is not enforced on write; the index keeps low <= high whatever the input,
+        # which the date conditions rely on (search/datetimes.py)
+        sink[(param, grp, min(low[0], high[1]), max(low[0], high[1]))] = None
 
 
 def _timing(sink: Sink, param: str, grp: int, value: Any) -> None:
@@ -217,7 +219,7 @@ def _timing(sink: Sink, param: str, grp: int, value: Any) -> None:
         low = _range_of(start) if start else (MIN_TIME, MIN_TIME)
         high = _range_of(end) if end else (MAX_TIME, MAX_TIME)
         if low is not None and high is not None:
-            spans.append((low[0], high[1]))
+            spans.append((min(low[0], high[1]), max(low[0], high[1])))
     if spans:
         sink[(param, grp, min(span[0] for span in spans), max(span[1] for span in spans))] = None
 

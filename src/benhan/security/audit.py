@@ -1,24 +1,30 @@
 """The audit trail: append-only and hash-chained.
 
-Each row's ``hash`` is SHA-256 over its own fields and the previous row's hash, and ``audit_head``
-keeps the last sequence number and hash. Appending locks the head row (``SELECT ... FOR UPDATE``
-on PostgreSQL; the write lock on SQLite), so the chain stays linear whatever the number of
-workers. Entries of a request are buffered and appended right before its commit, in the same
-transaction as the data access; a denied or failed request is recorded in its own transaction.
+Each row's ``hash`` is SHA-256 over its own fields (sequence number included) and the previous
+row's hash *in the same chain*. There are several chains: ``audit_head`` keeps each one's last
+sequence number and hash, and ``audit_log.chain`` says which chain a row belongs to. Appending
+locks one head until the transaction ends, so each chain stays linear; on PostgreSQL a request
+takes any head that is free (``FOR UPDATE SKIP LOCKED``), so concurrent requests no longer commit
+one after another behind a single row. SQLite has one writer at a time and uses chain 1 only.
+Entries of a request are buffered and appended right before its commit, in the same transaction as
+the data access; a denied or failed request is recorded in its own transaction.
 
-:func:`verify` recomputes the chain and names the first altered, removed or reordered row.
+Sequence numbers are global and increasing (a PostgreSQL sequence; a rolled-back append may leave a
+gap). :func:`verify` recomputes every chain and names the first altered row and the row after a
+removed or reordered one; a removed tail shows as a head that does not match.
 Entries never carry personal data beyond identifiers (who, which record, which patient).
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
 import orjson
-from sqlalchemy import Connection, Engine, TextClause, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, TextClause, bindparam, func, select, text, update
 
 from benhan.db import bulk
 from benhan.fhir.clock import Clock, system_clock
@@ -76,35 +82,58 @@ def decode_patients(text: str | None) -> list[str]:
 
 
 def append(conn: Connection, entries: list[AuditEntry], *, clock: Clock = system_clock) -> None:
-    """Append ``entries`` to the chain inside the caller's transaction."""
+    """Append ``entries`` to one chain inside the caller's transaction."""
     if not entries:
         return
-    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-                        .with_for_update()).one()
-    seq, prev = int(head[0]), head[1]
+    chain, prev, seqs = _take_head(conn, len(entries))
     now = clock()
     rows = []
-    for e in entries:
-        seq += 1
+    for e, seq in zip(entries, seqs, strict=True):
         values: dict[str, object] = {
             "recorded": now, "action": e.action, "outcome": int(e.outcome), "username": e.username,
             "roles": e.roles, "client_id": e.client_id, "entity": _storable((e.entity or "")[:2000]) or None,
             "patients": encode_patients(e.patients), "ip": e.ip, "purpose": e.purpose,
             "detail": _storable(e.detail)}
         digest = row_hash(seq, prev, values)
-        rows.append({"seq": seq, **values, "prev_hash": prev, "hash": digest})
+        rows.append({"seq": seq, "chain": chain, **values, "prev_hash": prev, "hash": digest})
         prev = digest
+    head = {"head_id": chain, "head_seq": seqs[-1], "head_hash": prev}
     if conn.dialect.name == "postgresql" and len(rows) <= _INLINE_ROWS:
         # A request's few rows and the new head in ONE statement (a data-modifying CTE): this runs on
         # every API request, and each round trip costs server and database CPU.
         params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
-        conn.execute(_append_statement(len(rows)), {**params, "head_seq": seq, "head_hash": prev})
+        conn.execute(_append_statement(len(rows)), {**params, **head})
         return
     bulk.insert_rows(conn, audit_log, rows)  # COPY on PostgreSQL: one statement, not one INSERT per entry
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+    conn.execute(update(audit_head).where(audit_head.c.id == chain).values(seq=seqs[-1], hash=prev))
 
 
 _INLINE_ROWS = 50  # above this, COPY is cheaper than a multi-row VALUES list
+
+# A free chain head (random among the free ones, so chains grow evenly) and ``n`` sequence numbers,
+# in one round trip. The CTE is evaluated once (it locks rows and calls random()), so nextval runs
+# only for the head taken.
+_FREE_HEAD = text(
+    "WITH head AS (SELECT id, hash FROM audit_head ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "SELECT id, hash, ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :n)) FROM head")
+# Every head is taken: wait for the one named (chosen at random in Python: a volatile subquery here
+# would be evaluated once per row and could match none).
+_WAIT_HEAD = text(
+    "WITH head AS (SELECT id, hash FROM audit_head WHERE id = :id FOR UPDATE) "
+    "SELECT id, hash, ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :n)) FROM head")
+CHAINS = 32  # rows of audit_head (migration 0011)
+
+
+def _take_head(conn: Connection, n: int) -> tuple[int, str, list[int]]:
+    """Lock a chain head until the transaction ends; its id, last hash and ``n`` new sequence numbers."""
+    if conn.dialect.name == "postgresql":
+        row = (conn.execute(_FREE_HEAD, {"n": n}).first()
+               or conn.execute(_WAIT_HEAD, {"n": n, "id": random.randint(1, CHAINS)}).one())
+        return int(row[0]), str(row[1]), [int(s) for s in row[2]]
+    # SQLite: the caller holds the database's write lock, so one chain and max(seq) + 1 are safe.
+    prev = conn.execute(select(audit_head.c.hash).where(audit_head.c.id == 1)).scalar_one()
+    last = int(conn.execute(select(func.coalesce(func.max(audit_log.c.seq), 0))).scalar_one())
+    return 1, str(prev), list(range(last + 1, last + n + 1))
 
 
 @cache
@@ -115,12 +144,13 @@ def _append_statement(count: int) -> TextClause:
     CTE, so the Core form was compiled again on every request (a tenth of the server's CPU in a
     profile of the workday); a ``TextClause`` with typed parameters compiles once.
     """
-    columns = ["seq", *_FIELDS, "prev_hash", "hash"]
+    columns = ["seq", "chain", *_FIELDS, "prev_hash", "hash"]
     values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(count))
     sql = (f"WITH new_audit_rows AS (INSERT INTO audit_log ({', '.join(columns)}) VALUES {values}) "
-           "UPDATE audit_head SET seq = :head_seq, hash = :head_hash WHERE audit_head.id = 1")
+           "UPDATE audit_head SET seq = :head_seq, hash = :head_hash WHERE audit_head.id = :head_id")
     params = [bindparam(f"{c}_{i}", type_=audit_log.c[c].type) for i in range(count) for c in columns]
-    return text(sql).bindparams(*params, bindparam("head_seq", type_=audit_head.c.seq.type),
+    return text(sql).bindparams(*params, bindparam("head_id", type_=audit_head.c.id.type),
+                                bindparam("head_seq", type_=audit_head.c.seq.type),
                                 bindparam("head_hash", type_=audit_head.c.hash.type))
 
 
@@ -156,26 +186,37 @@ def _rows(conn: Connection, batch: int = 5000) -> Iterator[dict[str, object]]:
 
 
 def verify(conn: Connection) -> list[Problem]:
-    """Every break in the chain: an altered row, a removed or reordered one, a cut-off tail."""
+    """Every break in every chain: an altered row, a removed or reordered one, a cut-off tail.
+
+    The heads are read first; rows appended after that (sequence number past their chain's head)
+    are left for the next run, so a verification during normal work reports nothing false.
+    """
+    heads = {int(r[0]): (int(r[1]), str(r[2])) for r in
+             conn.execute(select(audit_head.c.id, audit_head.c.seq, audit_head.c.hash))}
+    prev = dict.fromkeys(heads, GENESIS)
+    last = dict.fromkeys(heads, 0)
     problems: list[Problem] = []
-    expected_seq, prev = 1, GENESIS
     for row in _rows(conn):
-        seq = int(row["seq"])  # type: ignore[call-overload]
-        if seq != expected_seq:
-            problems.append(Problem(expected_seq, f"thiếu bản ghi {expected_seq}..{seq - 1} (đã bị xoá)",
-                                    f"records {expected_seq}..{seq - 1} are missing (removed)"))
-        if row["prev_hash"] != prev:
-            problems.append(Problem(seq, "không nối tiếp bản ghi trước (bị xoá hoặc đảo thứ tự)",
-                                    "does not follow the previous record (removed or reordered)"))
+        seq, chain = int(row["seq"]), int(row["chain"])  # type: ignore[call-overload]
+        if chain not in heads:
+            problems.append(Problem(seq, f"thuộc chuỗi không tồn tại ({chain})", f"belongs to no chain ({chain})"))
+            continue
+        if seq > heads[chain][0]:
+            continue
+        if row["prev_hash"] != prev[chain]:
+            problems.append(Problem(seq, "không nối tiếp bản ghi trước trong chuỗi (bản ghi trước bị xoá hoặc "
+                                         "đảo thứ tự)",
+                                    "does not follow the previous record of its chain (one before it was removed "
+                                    "or the order changed)"))
         if row_hash(seq, str(row["prev_hash"]), row) != row["hash"]:
             problems.append(Problem(seq, "nội dung đã bị sửa", "content was altered"))
-        prev, expected_seq = str(row["hash"]), seq + 1
-    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
-    if int(head[0]) != expected_seq - 1 or head[1] != prev:
-        problems.append(Problem(int(head[0]), "cuối chuỗi không khớp (bản ghi cuối bị xoá hoặc thay)",
-                                "the end of the chain does not match (last records removed or replaced)"))
+        prev[chain], last[chain] = str(row["hash"]), seq
+    for chain, (seq, digest) in sorted(heads.items()):
+        if last[chain] != seq or prev[chain] != digest:
+            problems.append(Problem(seq, f"cuối chuỗi {chain} không khớp (bản ghi cuối bị xoá hoặc thay)",
+                                    f"the end of chain {chain} does not match (last records removed or replaced)"))
     return problems
 
 
 def count(conn: Connection) -> int:
-    return int(conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())

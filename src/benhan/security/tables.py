@@ -8,7 +8,7 @@ hashes, so a copy of the database does not hand out live credentials.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, SmallInteger, String, Table, Text
 
 from benhan.db.schema import PK, metadata
 
@@ -162,10 +162,11 @@ break_glass = Table(
 )
 
 # Append-only, hash-chained audit trail (see security/audit.py). UPDATE and DELETE are refused by
-# triggers created in the migration.
+# triggers created in the migration. Rows belong to one of several chains (``audit_head`` rows).
 audit_log = Table(
     "audit_log", metadata,
     Column("seq", PK, primary_key=True, autoincrement=False),
+    Column("chain", SmallInteger, nullable=False, server_default="1"),
     Column("recorded", BigInteger, nullable=False),
     Column("action", String(32), nullable=False),
     Column("outcome", Integer, nullable=False),  # HTTP-like status: 200 ok, 401, 403, 404 ...
@@ -183,7 +184,8 @@ audit_log = Table(
     Index("ix_audit_log_username", "username", "recorded"),
 )
 
-# One row (id=1): the last sequence number and hash, locked while appending so the chain stays linear.
+# One row per chain (id = chain number): its last sequence number and hash, locked while appending to
+# that chain so each chain stays linear; concurrent requests append to different chains.
 audit_head = Table(
     "audit_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),

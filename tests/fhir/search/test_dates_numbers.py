@@ -144,3 +144,23 @@ def test_bad_numbers_are_400(bp, query):
     with pytest.raises(FhirError) as err:
         find(bp, "Observation", query)
     assert err.value.status == 400
+
+
+def test_eq_reads_a_closed_range_of_the_low_index(engine):
+    """eq bounds both ends of the indexed ``low`` (an index range [lo, hi], not every later date); a Period
+    written backwards (end before start: per-1 is not enforced on write) is indexed as its ordered span,
+    so it is found exactly as the forward one."""
+    from sqlalchemy import column
+
+    from benhan.fhir.search.datetimes import condition
+
+    sql = str(condition(column("low"), column("high"), "eq", 10, 20, 0).compile(
+        compile_kwargs={"literal_binds": True}))
+    assert "low >= 10" in sql and "low <= 20" in sql
+    forward = {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": "AMB"},
+               "period": {"start": "2024-03-01", "end": "2024-03-03"}}
+    backward = {**forward, "id": "e2", "period": {"start": "2024-03-03", "end": "2024-03-01"}}
+    store(engine, forward, backward)
+    assert find(engine, "Encounter", "date=2024-03") == {"e1", "e2"}
+    assert find(engine, "Encounter", "date=2024-03-02") == set()
+    assert find(engine, "Encounter", "date=ap2024-03-02") == {"e1", "e2"}

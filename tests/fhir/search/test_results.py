@@ -44,7 +44,7 @@ def test_sort_reference_and_quantity(engine):
 
 def test_paging_walks_every_result_once_despite_new_resources(engine):
     store(engine, *[patient(f"p{i:02d}", "Lê", [f"Văn {i}"]) for i in range(25)])
-    first = run(engine, "Patient", "name=le&_sort=-_id&_count=10")
+    first = run(engine, "Patient", "name=le&_sort=-_id&_count=10&_total=accurate")
     assert first["total"] == 25
     assert link(first, "previous") is None
     seen = ids(first)
@@ -73,7 +73,8 @@ def test_links_are_absolute_and_keep_the_query(vn):
 def test_totals(engine):
     store(engine, *[patient(f"p{i}", "Vũ", ["X"]) for i in range(12)])
     assert run(engine, "Patient", "_count=5&_total=accurate")["total"] == 12
-    assert run(engine, "Patient", "_count=5")["total"] == 12  # default: bounded count, exact below the cap
+    assert "total" not in run(engine, "Patient", "_count=5")  # default: a full page is not counted
+    assert run(engine, "Patient", "_count=12")["total"] == 12  # ... a page holding every match is
     assert run(engine, "Patient", "_count=5&_total=estimate")["total"] == 12
     assert "total" not in run(engine, "Patient", "_count=5&_total=none")
     assert run(engine, "Patient", "_count=50&_total=none")["type"] == "searchset"
@@ -82,7 +83,7 @@ def test_totals(engine):
     counted = run(engine, "Patient", "_summary=count&family=vu")
     assert counted["total"] == 12 and "entry" not in counted
     assert run(engine, "Patient", "_count=5&_offset=10")["total"] == 12
-    assert run(engine, "Patient", "_count=5&_offset=40")["total"] == 12
+    assert run(engine, "Patient", "_count=5&_offset=40&_total=accurate")["total"] == 12  # past the end
     with pytest.raises(FhirError):
         run(engine, "Patient", "_total=maybe")
 
@@ -92,14 +93,18 @@ def test_total_cap(engine, monkeypatch):
 
     monkeypatch.setattr(search_engine, "ESTIMATE_CAP", 3)
     store(engine, *[patient(f"p{i}", "Vũ", ["X"]) for i in range(6)])
-    assert "total" not in run(engine, "Patient", "_count=2")
+    assert "total" not in run(engine, "Patient", "_count=2&_total=estimate")  # above the cap
     assert run(engine, "Patient", "_count=2&_total=accurate")["total"] == 6
 
 
-def test_default_total_counts_ten_pages(engine):
+def test_default_total_is_given_only_when_free(engine):
+    """Without _total a full page is not counted (each counted match pays its access test); the first page
+    holding every match and the last page give it for nothing."""
     store(engine, *[patient(f"p{i}", "Vũ", ["X"]) for i in range(25)])
-    assert "total" not in run(engine, "Patient", "_count=2")  # more than 10 pages of 2
-    assert run(engine, "Patient", "_count=3")["total"] == 25  # within 10 pages of 3
+    first = run(engine, "Patient", "_count=10")
+    assert "total" not in first and len(ids(first)) == 10
+    assert run(engine, "Patient", "_count=10&_offset=20")["total"] == 25  # the last page
+    assert run(engine, "Patient", "_count=30")["total"] == 25
     assert run(engine, "Patient", "_count=2&_total=estimate")["total"] == 25  # estimate: up to ESTIMATE_CAP
     assert run(engine, "Patient", "_count=2&_total=accurate")["total"] == 25
 

@@ -48,7 +48,10 @@ def condition(low: Any, high: Any, prefix: str, lo: int, hi: int, now: int) -> C
     """The condition on indexed ``low``/``high`` columns for one prefixed search value."""
     inside = and_(low >= lo, high <= hi)
     if prefix == "eq":
-        return inside
+        # The same rows (an indexed range has low <= high), with both ends of ``low`` bounded: an index
+        # on ``low`` then reads only [lo, hi] instead of every later value (Patient?birthdate=<day> read
+        # 25,000 index entries for one match at 1 M resources).
+        return and_(low >= lo, low <= hi, high <= hi, high >= lo)
     if prefix == "ne":
         return not_(inside)
     if prefix == "gt":

@@ -1,10 +1,13 @@
 """The search interaction: parse, compile to one SELECT, page, include, count, build the Bundle.
 
 Statements per search, whatever the page size: one for the page (ids and content together), one
-per include level, and at most one count. ``_total`` defaults to a *bounded* count: the total is
-exact and free when the page is not full, otherwise counted up to :data:`DEFAULT_PAGES` pages of
-matches (at most :data:`ESTIMATE_CAP`; ``_total=estimate`` counts up to the cap) and left out above
-that (ask ``_total=accurate`` for an exact total on large results; ``none`` skips the count).
+per include level, and at most one count. Without ``_total`` the total is given when it is free —
+the first page holds every match, or a later page is the last — and left out otherwise: counting a
+large result costs each counted match its access test (a care-relationship EXISTS), which made the
+count of a doctor's ``Patient?name=ngu`` (thousands of Nguyễn, few of them the doctor's) the
+costliest statement of a working day at 1 M resources (pg_stat_statements), for a number no screen
+shows. ``_total=estimate`` counts up to :data:`ESTIMATE_CAP` (left out above), ``_total=accurate``
+exactly, ``_total=none`` never; ``_summary=count`` and ``_count=0`` always count exactly.
 """
 
 from __future__ import annotations
@@ -32,10 +35,6 @@ from .sorting import order_by
 from .sql import Context, correlate
 
 ESTIMATE_CAP = 1000
-# Without ``_total`` a full first page is counted only as far as ten pages: each counted match costs
-# its access test (a care-relationship EXISTS, ~30 µs), so a thousand cost a doctor's name search 30-60 ms
-# at 1 M resources, more than the page itself, for a number no screen shows.
-DEFAULT_PAGES = 10
 # The request's access filter (benhan.security.guard.FhirGuard) travels with its connection, so every
 # query path over resource rows (search, includes, conditional matching, $everything) applies it.
 ACCESS_KEY = "benhan.access"
@@ -353,7 +352,9 @@ def _total(conn: Connection, matching: Select[Any], mode: str | None, page: Any,
         return page.offset + len(rows)  # the last page: the total is known without counting
     if mode == "accurate" or (mode is None and count_only):
         return conn.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
-    cap = ESTIMATE_CAP if mode == "estimate" else min(ESTIMATE_CAP, DEFAULT_PAGES * page.count)
+    if mode is None:
+        return None  # a full page and no _total asked for: counting is the client's choice (see the module doc)
+    cap = ESTIMATE_CAP
     counted = conn.execute(select(func.count()).select_from(matching.limit(cap + 1).subquery())).scalar_one()
     return counted if counted <= cap else None
 
