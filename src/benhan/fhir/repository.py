@@ -506,8 +506,9 @@ class Repository:
         r = s.resource
         new = [p for p in pending if p.pk is None]
         changed = [p for p in pending if p.pk is not None]  # split before new rows get their keys
+        batches: list[tuple[Any, Sequence[str], list[tuple[Any, ...]]]] = []
         if new:
-            self._insert_current_rows(new)
+            batches.append(self._current_rows(new))
         if changed:
             self.conn.execute(
                 update(r).where(r.c.pk == _bind("b_pk")).values(
@@ -517,14 +518,14 @@ class Repository:
                   "b_deleted": p.deleted, "b_content": p.content} for p in changed],
             )
             forget_index_rows(self.conn, [p.pk for p in changed])
-        bulk.insert_tuples(self.conn, s.resource_version, _VERSION_COLUMNS, [
-            (p.pk, p.version, p.type, p.id, p.last_updated, p.deleted, p.method, p.content) for p in pending
-        ])
-        self._write_index(pending)
+        batches.append((s.resource_version, _VERSION_COLUMNS, [
+            (p.pk, p.version, p.type, p.id, p.last_updated, p.deleted, p.method, p.content) for p in pending]))
+        batches += index_batches(pending)
+        bulk.insert_batches(self.conn, batches)  # one round trip for a few rows (PostgreSQL pipeline)
         contained.write_rows(self.conn, pending)  # _contained searches (fhir/contained.py)
 
-    def _insert_current_rows(self, new: list[_Pending]) -> None:
-        """Insert new ``resource`` rows in one bulk statement, with their keys chosen beforehand."""
+    def _current_rows(self, new: list[_Pending]) -> tuple[Any, Sequence[str], list[tuple[Any, ...]]]:
+        """New ``resource`` rows, their keys chosen beforehand (inserted with the write's other rows)."""
         r = s.resource
         if self.conn.dialect.name == "sqlite":
             # One writer at a time: the next keys are max(pk)+1, ...
@@ -534,14 +535,16 @@ class Repository:
             keys = bulk.next_keys(self.conn, r, "pk", len(new))
         for p, key in zip(new, keys, strict=True):
             p.pk = key
-        bulk.insert_tuples(self.conn, r, _CURRENT_COLUMNS, [
-            (p.pk, p.type, p.id, p.version, p.last_updated, p.deleted, p.content) for p in new])
-
-    def _write_index(self, pending: list[_Pending]) -> None:
-        write_index(self.conn, pending)
+        return r, _CURRENT_COLUMNS, [(p.pk, p.type, p.id, p.version, p.last_updated, p.deleted, p.content)
+                                     for p in new]
 
 
 def write_index(conn: Connection, pending: Sequence[Any]) -> None:
+    """Index and compartment rows of ``pending`` (see :func:`index_batches`)."""
+    bulk.insert_batches(conn, index_batches(pending))
+
+
+def index_batches(pending: Sequence[Any]) -> list[tuple[Any, Sequence[str], list[tuple[Any, ...]]]]:
     """Index and compartment rows: the extracted tuples (``p.index``), prefixed with ``p.pk`` and ``p.type``."""
     by_kind: dict[str, list[tuple[Any, ...]]] = {}
     comps: list[tuple[Any, ...]] = []
@@ -555,9 +558,8 @@ def write_index(conn: Connection, pending: Sequence[Any]) -> None:
                 bucket = by_kind[kind] = []
             bucket.extend([owner + row for row in rows])
         comps.extend([owner + comp for comp in p.index.compartments])
-    for kind, rows in by_kind.items():
-        bulk.insert_tuples(conn, s.INDEX_TABLES[kind], _INDEX_COLUMNS[kind], rows)
-    bulk.insert_tuples(conn, s.compartment, _COMPARTMENT_COLUMNS, comps)
+    batches = [(s.INDEX_TABLES[kind], _INDEX_COLUMNS[kind], rows) for kind, rows in by_kind.items()]
+    return [*batches, (s.compartment, _COMPARTMENT_COLUMNS, comps)]
 
 
 def forget_index_rows(conn: Connection, pks: list[int]) -> None:
