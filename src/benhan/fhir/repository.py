@@ -506,7 +506,7 @@ class Repository:
         r = s.resource
         new = [p for p in pending if p.pk is None]
         changed = [p for p in pending if p.pk is not None]  # split before new rows get their keys
-        batches: list[tuple[Any, Sequence[str], list[tuple[Any, ...]]]] = []
+        batches: list[bulk.Batch] = []
         if new:
             batches.append(self._current_rows(new))
         if changed:
@@ -524,7 +524,7 @@ class Repository:
         bulk.insert_batches(self.conn, batches)  # one round trip for a few rows (PostgreSQL pipeline)
         contained.write_rows(self.conn, pending)  # _contained searches (fhir/contained.py)
 
-    def _current_rows(self, new: list[_Pending]) -> tuple[Any, Sequence[str], list[tuple[Any, ...]]]:
+    def _current_rows(self, new: list[_Pending]) -> bulk.Batch:
         """New ``resource`` rows, their keys chosen beforehand (inserted with the write's other rows)."""
         r = s.resource
         if self.conn.dialect.name == "sqlite":
@@ -544,7 +544,7 @@ def write_index(conn: Connection, pending: Sequence[Any]) -> None:
     bulk.insert_batches(conn, index_batches(pending))
 
 
-def index_batches(pending: Sequence[Any]) -> list[tuple[Any, Sequence[str], list[tuple[Any, ...]]]]:
+def index_batches(pending: Sequence[Any]) -> list[bulk.Batch]:
     """Index and compartment rows: the extracted tuples (``p.index``), prefixed with ``p.pk`` and ``p.type``."""
     by_kind: dict[str, list[tuple[Any, ...]]] = {}
     comps: list[tuple[Any, ...]] = []

@@ -113,14 +113,12 @@ _INLINE_ROWS = 50  # above this, COPY is cheaper than a multi-row VALUES list
 # A free chain head (random among the free ones, so chains grow evenly) and ``n`` sequence numbers,
 # in one round trip. The CTE is evaluated once (it locks rows and calls random()), so nextval runs
 # only for the head taken.
-_FREE_HEAD = text(
-    "WITH head AS (SELECT id, hash FROM audit_head ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "SELECT id, hash, ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :n)) FROM head")
+_HEAD_AND_SEQS = "SELECT id, hash, ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :n)) FROM head"
+_FREE_HEAD = text("WITH head AS (SELECT id, hash FROM audit_head ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                  + _HEAD_AND_SEQS)
 # Every head is taken: wait for the one named (chosen at random in Python: a volatile subquery here
 # would be evaluated once per row and could match none).
-_WAIT_HEAD = text(
-    "WITH head AS (SELECT id, hash FROM audit_head WHERE id = :id FOR UPDATE) "
-    "SELECT id, hash, ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :n)) FROM head")
+_WAIT_HEAD = text("WITH head AS (SELECT id, hash FROM audit_head WHERE id = :id FOR UPDATE) " + _HEAD_AND_SEQS)
 CHAINS = 32  # rows of audit_head (migration 0011)
 
 
