@@ -42,6 +42,8 @@ class Settings:
     # This hospital's 5-character BHYT facility code (mã cơ sở KCB), e.g. 01001.
     facility_code: str = "01999"
     sql_echo: bool = False
+    # Requests a worker runs at once in its thread pool (more wait in the event loop); see docs/architecture.md.
+    request_threads: int = 8
     # Security (see docs/security.md).
     access_token_ttl: int = 900  # seconds; bearer tokens are short-lived
     refresh_token_ttl: int = 8 * 3600
@@ -67,6 +69,7 @@ class Settings:
             demo=_env_bool("BENHAN_DEMO", False),
             facility_code=os.environ.get("BENHAN_FACILITY_CODE") or "01999",
             sql_echo=_env_bool("BENHAN_SQL_ECHO", False),
+            request_threads=max(1, _env_int("BENHAN_REQUEST_THREADS", 8)),
             access_token_ttl=_env_int("BENHAN_ACCESS_TOKEN_TTL", 900),
             refresh_token_ttl=_env_int("BENHAN_REFRESH_TOKEN_TTL", 8 * 3600),
             password_min_length=_env_int("BENHAN_PASSWORD_MIN_LENGTH", 12),

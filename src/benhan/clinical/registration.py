@@ -144,7 +144,7 @@ class Registration:
         written = stored.resource()
         events = [Event("registration.create", (f"Patient/{written['id']}",),
                         "confirmed new person" if candidates else "")]
-        coverage = self._write_coverage(form, written["id"], events)
+        coverage = self._write_coverage(form, written["id"], events, new_patient=True)
         return RegistrationResult("created", written, coverage, candidates, events)
 
     def update(self, patient_id: str, form: PatientForm) -> RegistrationResult:
@@ -186,12 +186,18 @@ class Registration:
         if issues:
             raise FhirError(422, issues)
 
-    def _write_coverage(self, form: PatientForm, patient_id: str, events: list[Event]) -> dict[str, Any] | None:
+    def _write_coverage(self, form: PatientForm, patient_id: str, events: list[Event], *,
+                        new_patient: bool = False) -> dict[str, Any] | None:
+        """Create the card's Coverage, or update the patient's Coverage for the same card number.
+
+        A patient created in this transaction has no Coverage yet, so the search is skipped: registration
+        holds the patient-code lock until commit, and every statement saved shortens the queue behind it.
+        """
         card = form.card()
         if card is None or form.bhyt is None:
             return None
         coverage = to_coverage(form.bhyt, card, f"Patient/{patient_id}")
-        existing = self._existing_coverage(patient_id, card.value)
+        existing = None if new_patient else self._existing_coverage(patient_id, card.value)
         if existing is None:
             stored = self.repo.create(coverage).stored
         else:

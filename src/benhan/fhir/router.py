@@ -134,7 +134,7 @@ def _search(req: FhirRequest, ctx: Context, rtype: str | None,
     strict = "handling=strict" in (req.header("prefer") or "")
     ctx.repo.flush()
     bundle = search(ctx.repo.conn, rtype, params, base_url=req.base_url, default_count=ctx.default_count,
-                    max_count=ctx.max_count, strict=strict, compartment=compartment)
+                    max_count=ctx.max_count, strict=strict, compartment=compartment, as_stored=True)
     return FhirResponse(200, bundle)
 
 

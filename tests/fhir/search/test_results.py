@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
+import orjson
 import pytest
 
 from benhan.fhir.errors import FhirError
@@ -134,6 +135,21 @@ def test_summary_and_elements(vn):
     assert data == full
     with pytest.raises(FhirError):
         run(vn, "Patient", "_summary=maybe")
+
+
+def test_as_stored_bundle_serializes_to_the_parsed_bundle(vn):
+    """The HTTP path splices stored JSON unparsed; its bytes must decode to what parsing would have given."""
+    store(vn, observation("o1", "Patient/anh", "x", value=5))
+    for query in ("_sort=family", "_id=o1&_include=Observation:subject", "_id=anh&_summary=true",
+                  "_id=anh&_elements=gender", "_summary=count"):
+        rtype = "Observation" if "o1" in query else "Patient"
+        parsed = run(vn, rtype, query)
+        stored = run(vn, rtype, query, as_stored=True)
+        assert orjson.loads(orjson.dumps(stored)) == parsed
+    whole = run(vn, "Patient", "_id=anh", as_stored=True)["entry"][0]["resource"]
+    assert isinstance(whole, orjson.Fragment)
+    shaped = run(vn, "Patient", "_id=anh&_summary=true", as_stored=True)["entry"][0]["resource"]
+    assert isinstance(shaped, dict) and any(t["code"] == "SUBSETTED" for t in shaped["meta"]["tag"])
 
 
 def test_summary_keeps_choice_elements(engine):

@@ -17,5 +17,5 @@ def run(req: FhirRequest, ctx, rtype: str | None, rid: str | None) -> FhirRespon
             if p.get("name") and value is not None:
                 params.append((p["name"], str(value)))
     bundle = everything(ctx.repo.conn, rid, params, base_url=req.base_url,
-                        default_count=ctx.default_count, max_count=ctx.max_count)
+                        default_count=ctx.default_count, max_count=ctx.max_count, as_stored=True)
     return FhirResponse(200, bundle)

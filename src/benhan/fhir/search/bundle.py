@@ -12,13 +12,18 @@ from .shaping import Shape
 
 
 def entries(base_url: str, rows: list[Row], mode: str, shape: Shape) -> list[dict[str, Any]]:
-    """Parse each stored JSON text once; shape it only when ``_summary``/``_elements`` ask for it."""
+    """Parse each stored JSON text once, and shape it when ``_summary``/``_elements`` ask for it; with
+    ``shape.as_stored`` a whole resource keeps its stored text, spliced unparsed into the serialized Bundle."""
     whole = shape.is_whole
     out = []
     for row in rows:
-        resource = orjson.loads(row.content)
-        if not whole:
-            resource = shape.apply(resource, match=mode == "match")
+        resource: Any
+        if whole and shape.as_stored:
+            resource = orjson.Fragment(row.content)
+        else:
+            resource = orjson.loads(row.content)
+            if not whole:
+                resource = shape.apply(resource, match=mode == "match")
         url = row.url or f"{base_url}/{row.type}/{row.id}"
         out.append({"fullUrl": url, "resource": resource, "search": {"mode": mode}})
     return out

@@ -156,8 +156,13 @@ def find_ids(conn: Connection, resource_type: str, query: str) -> list[str]:
 
 def search(conn: Connection, resource_type: str | None, params: list[tuple[str, str]], *, base_url: str,
            default_count: int = 20, max_count: int = 1000, strict: bool = False,
-           compartment: tuple[str, str] | None = None, now: int | None = None, access: Any = None) -> dict[str, Any]:
-    """A FHIR searchset Bundle for ``params`` (decoded query pairs, in order)."""
+           compartment: tuple[str, str] | None = None, now: int | None = None, access: Any = None,
+           as_stored: bool = False) -> dict[str, Any]:
+    """A FHIR searchset Bundle for ``params`` (decoded query pairs, in order).
+
+    ``as_stored``: whole resources stay unparsed JSON text (``orjson.Fragment``) in a Bundle that is only
+    going to be serialized (the HTTP answer); callers that read the resources leave it False.
+    """
     access = access_filter(conn, access)
     warnings: list[Issue] = []
     _check_result_params(params, warnings, strict)
@@ -165,11 +170,11 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
     if not mode.plain:
         return _search_contained(conn, resource_type, params, mode, warnings, base_url=base_url,
                                  default_count=default_count, max_count=max_count, strict=strict,
-                                 compartment=compartment, now=now, access=access)
+                                 compartment=compartment, now=now, access=access, as_stored=as_stored)
     where, ctx, types = build_where(conn, resource_type, params, base_url=base_url, strict=strict,
                                     warnings=warnings, compartment=compartment, now=now, access=access)
     page = parse_page(params, default_count, max_count)
-    shape = parse_shape(params)
+    shape = parse_shape(params, as_stored=as_stored)
     total_mode = _total_mode(params)
     if shape.summary == "count":
         total_mode = "accurate"  # the count is the whole answer: _total cannot take it away or cap it
@@ -218,7 +223,7 @@ def _bundle(conn: Connection, resource_type: str | None, params: list[tuple[str,
 def _search_contained(conn: Connection, resource_type: str | None, params: list[tuple[str, str]],
                       mode: contained.Mode, warnings: list[Issue], *, base_url: str, default_count: int,
                       max_count: int, strict: bool, compartment: tuple[str, str] | None, now: int | None,
-                      access: Any) -> dict[str, Any]:
+                      access: Any, as_stored: bool) -> dict[str, Any]:
     """``_contained=true|both``: the criteria run over contained resources (and stored ones for ``both``);
     the page holds the containers or the contained resources (``_containedType``)."""
     if resource_type is None:
@@ -230,7 +235,7 @@ def _search_contained(conn: Connection, resource_type: str | None, params: list[
     c_where, _, _ = build_where(conn, resource_type, params, base_url=base_url, strict=strict,
                                 warnings=warnings if mode.scope == "true" else [], now=now, res=src)
     page = parse_page(params, default_count, max_count)
-    shape = parse_shape(params)
+    shape = parse_shape(params, as_stored=as_stored)
     total_mode = "accurate" if shape.summary == "count" else _total_mode(params)
     specs = inc.parse_includes(params, warnings, strict)
     sort_values = [v for k, v in params if k == "_sort"]

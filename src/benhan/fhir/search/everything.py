@@ -56,7 +56,9 @@ CARE_DATES: dict[str, tuple[str, ...]] = {
 
 
 def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]], *, base_url: str,
-               default_count: int = 20, max_count: int = 1000, access: Any = None) -> dict[str, Any]:
+               default_count: int = 20, max_count: int = 1000, access: Any = None,
+               as_stored: bool = False) -> dict[str, Any]:
+    """The searchset of the patient's record (``as_stored`` as for ``search``)."""
     r, c = s.resource, s.compartment
     found = conn.execute(select(r.c.pk, r.c.deleted).where(r.c.type == "Patient", r.c.id == patient_id)).first()
     if found is None:
@@ -70,7 +72,7 @@ def everything(conn: Connection, patient_id: str, params: list[tuple[str, str]],
             ignored(warnings, False, name, f"Tham số '{name}' không được hỗ trợ cho $everything, đã bỏ qua",
                     f"Parameter '{name}' is not supported by $everything; it was ignored")
     page = parse_page(params, default_count, max_count)
-    shape = parse_shape(params)
+    shape = parse_shape(params, as_stored=as_stored)
     types = _types_param(params)
     filters = []
     for name, value in params:

@@ -25,6 +25,9 @@ _ALWAYS = frozenset({"resourceType", "id", "meta"})
 class Shape:
     summary: str | None = None
     elements: frozenset[str] | None = None
+    # Whole resources go into the Bundle as their stored JSON text (orjson.Fragment), never parsed: for a
+    # Bundle that is only serialized (an HTTP response), not read by Python code.
+    as_stored: bool = False
 
     @property
     def is_whole(self) -> bool:
@@ -41,7 +44,7 @@ class Shape:
         return resource
 
 
-def parse_shape(params: list[tuple[str, str]]) -> Shape:
+def parse_shape(params: list[tuple[str, str]], *, as_stored: bool = False) -> Shape:
     summary: str | None = None
     elements: set[str] | None = None
     for name, value in params:
@@ -58,7 +61,7 @@ def parse_shape(params: list[tuple[str, str]]) -> Shape:
                     elements.add(item.rpartition(".")[2] if "." in item else item)
     if summary not in (None, "false"):
         elements = None  # _summary wins; the two are not meant to be combined
-    return Shape(summary, frozenset(elements) if elements is not None else None)
+    return Shape(summary, frozenset(elements) if elements is not None else None, as_stored)
 
 
 def shape_resource(resource: dict[str, Any], params: list[tuple[str, str]]) -> dict[str, Any]:
