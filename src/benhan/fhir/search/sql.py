@@ -43,15 +43,8 @@ def starts_with(col: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
     if not prefix:
         return true()
     upper = _successor(prefix)
-    if dialect == "postgresql":
-        conds = [col.op("~>=~")(prefix)]
-        if upper is not None:
-            conds.append(col.op("~<~")(upper))
-        return and_(*conds)
-    conds = [col >= prefix]
-    if upper is not None:
-        conds.append(col < upper)
-    return and_(*conds)
+    at_least, below = (col.op("~>=~"), col.op("~<~")) if dialect == "postgresql" else (col.__ge__, col.__lt__)
+    return and_(at_least(prefix), below(upper)) if upper is not None else at_least(prefix)
 
 
 def contains(col: Any, part: str, dialect: str) -> ColumnElement[bool]:
