@@ -192,10 +192,11 @@ def search(conn: Connection, resource_type: str | None, params: list[tuple[str, 
     if not count_only:
         snap_col = select(func.max(s.resource.c.pk)).scalar_subquery() if snapshot is None else None
         cols = [r.c.pk, r.c.type, r.c.id, r.c.content] + ([snap_col] if snap_col is not None else [])
-        stmt = _driven_page(ctx, where, cols, sort_values) if ctx.dialect == "postgresql" else None
-        if stmt is None:
+        driven = _fetch_driven(conn, ctx, where, cols, sort_values, page, snapshot)
+        if driven is None:
             stmt = select(*cols).where(*where).order_by(*order_by(ctx, sort_types, sort_values))
-        result, has_next, snapshot = _fetch_page(conn, stmt, page, snapshot)
+            driven = _fetch_page(conn, stmt, page, snapshot)
+        result, has_next, snapshot = driven
         rows = [inc.Row(row[0], row[1], row[2], row[3]) for row in result]
 
     total = _total(conn, select(r.c.pk).where(*where), total_mode, page, rows, has_next, count_only)
@@ -292,20 +293,32 @@ def _search_contained(conn: Connection, resource_type: str | None, params: list[
                    access=access)
 
 
-def _driven_page(ctx: Context, where: list[ColumnElement[bool]], cols: list[Any],
-                 sort_values: list[str]) -> Select[Any] | None:
-    """The page in ``pk`` order driven by the search's only criterion, a string one (PostgreSQL).
+def _fetch_driven(conn: Connection, ctx: Context, where: list[ColumnElement[bool]], cols: list[Any],
+                  sort_values: list[str], page: Any, snapshot: int | None
+                  ) -> tuple[list[Any], bool, int | None] | None:
+    """The page driven by the search's only criterion, a string one (PostgreSQL), or None when the
+    search has another shape.
 
     ``Patient?name=ngu`` matches a third of all patients (Nguyễn). As one semi-join PostgreSQL gathers
     every match, fetches each resource row and tests the access conditions (care relationship, security
     labels) on all of them, then keeps the first 21: 100-330 ms at 21,000 patients, growing with the
     hospital. Its estimate cannot warn it: the prefix is judged against the statistics of every string
-    value of every parameter. Here the matching index rows are sorted by ``pk`` first (an index range
-    and a sort of integers), and resource rows and access conditions are then read in that order only
-    until the page is full: 5-13 ms for the same page. Only a sole criterion drives: with another one
-    beside it, PostgreSQL chooses the more selective of the two better than a rule here would.
+    value of every parameter. Here the matching index rows are taken in ``pk`` order first, and resource
+    rows and access conditions are then read in that order only.
+
+    A first page is read from a cut of the driver: its first ``offset + count + 1`` keys, outer-joined to
+    the resource rows with the other conditions in the join, so a match they drop comes back as NULLs.
+    With the LIMIT inside, PostgreSQL walks the index in key order and stops early (a doctor's
+    ``name=ngu`` at 1.2 M resources: 3.5 ms instead of 23 ms in EXPLAIN ANALYZE). The cut answers
+    alone when every key passed or the cut held every match; otherwise (the access conditions, a deleted
+    row or the paging snapshot dropped some) the page is read again from the whole driver, sorted before
+    it is joined, so the answer is always exactly that of the plain search. A wider second cut was tried
+    and was slower: every key of a cut is tested before the page is taken, while the whole sorted driver
+    stops testing once the page is full (``ha``: 24 ms with a cut of 168, 11 ms without). Only a
+    sole criterion drives: with another one beside it, PostgreSQL chooses the more selective of the two
+    better than a rule here would.
     """
-    if sort_values or len(ctx.drivers) != 1:
+    if ctx.dialect != "postgresql" or sort_values or len(ctx.drivers) != 1:
         return None
     (key, driver), = ctx.drivers.items()
     r = ctx.res
@@ -313,9 +326,25 @@ def _driven_page(ctx: Context, where: list[ColumnElement[bool]], cols: list[Any]
     if len(rest) == len(where):
         return None
     pk = driver.selected_columns[0]
-    matches = driver.group_by(pk).order_by(pk).offset(0).subquery("driver")  # OFFSET 0: sorted before joined
-    return (select(*cols).select_from(matches.join(r, r.c.pk == matches.c.res_pk)).where(*rest)
+    ordered = driver.group_by(pk).order_by(pk)
+    wanted = page.offset + page.count + 1
+    if wanted <= _DRIVER_CUT_MAX:
+        cut = ordered.limit(wanted).subquery("driver")
+        stmt = (select(*cols).select_from(cut.outerjoin(r, and_(r.c.pk == cut.c.res_pk, *rest)))
+                .order_by(cut.c.res_pk))
+        rows = conn.execute(stmt).all()
+        kept = [row for row in rows if row[0] is not None]  # a dropped match comes back as a row of NULLs
+        if len(kept) == wanted or len(rows) < wanted:  # the page is full, or the cut held every match
+            if kept and snapshot is None:
+                snapshot = kept[0][-1]
+            return kept[page.offset:page.offset + page.count], len(kept) == wanted, snapshot
+    matches = ordered.offset(0).subquery("driver")  # OFFSET 0: sorted before joined
+    stmt = (select(*cols).select_from(matches.join(r, r.c.pk == matches.c.res_pk)).where(*rest)
             .order_by(matches.c.res_pk))
+    return _fetch_page(conn, stmt, page, snapshot)
+
+
+_DRIVER_CUT_MAX = 101  # deeper pages sort every match at once rather than read a long cut whole
 
 
 def _fetch_page(conn: Connection, stmt: Any, page: Any, snapshot: int | None) -> tuple[list[Any], bool, int | None]:
