@@ -1,7 +1,7 @@
 """Bulk inserts: the one place where writing many rows differs between the engines.
 
-On PostgreSQL a write of up to :data:`PIPELINE_ROWS` rows in all is sent as multi-row INSERTs in one
-psycopg pipeline (one round trip, whatever the number of tables); larger ones use ``COPY ... FROM
+On PostgreSQL a write of at most :data:`PIPELINE_TABLE_ROWS` rows per table is sent as multi-row INSERTs
+in one psycopg pipeline (one round trip, whatever the number of tables); larger ones use ``COPY ... FROM
 STDIN`` per table inside the caller's transaction, several times faster per row than INSERTs. SQLite
 gets a plain ``executemany`` (in-process, already cheap).
 
@@ -21,11 +21,15 @@ from sqlalchemy.exc import IntegrityError
 
 Batch = tuple[Table, Sequence[str], Sequence[Sequence[Any]]]  # (table, columns, rows)
 
-# Up to this many rows in all, one pipeline of INSERTs; above it (bundles, loads) COPY per table. A
-# single API write used one COPY per table, two round trips each: ~14 per resource, each costing a
-# wake-up of the server process and of the database backend, which under load (workday, 200 users)
-# stretched each COPY of one or two rows to ~18 ms of waiting.
-PIPELINE_ROWS = 200
+# When no table gets more than this many rows, one pipeline of multi-row INSERTs; otherwise (bundles,
+# loads, a bundle's audit rows) COPY per table. A single API write used one COPY per table, two round
+# trips each: ~14 per resource, each costing a wake-up of the server process and of the database
+# backend, which under load (workday, 200 users) stretched each COPY of one or two rows to ~18 ms of
+# waiting. But psycopg parses a statement's placeholders on every execution once it has more than 50
+# parameters (its cache stops there), at a cost that grows faster than the rows: one INSERT of a
+# bundle's 90 audit rows (15 columns) took 6.8 ms of client CPU against 0.4 ms by COPY, and 20 token
+# rows 0.89 ms against 0.21 ms (`benchmarks/bulk_insert.py`, quiet local PostgreSQL).
+PIPELINE_TABLE_ROWS = 16
 
 
 def insert_tuples(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -45,7 +49,7 @@ def insert_batches(conn: Connection, batches: Sequence[Batch]) -> None:
                                  [row if row.__class__ is tuple else tuple(row) for row in rows])
         return
     raw = conn.connection.driver_connection
-    if sum(len(b[2]) for b in batches) > PIPELINE_ROWS:
+    if max(len(b[2]) for b in batches) > PIPELINE_TABLE_ROWS:
         for table, columns, rows in batches:
             statement = f'COPY "{table.name}" ({_names(columns)}) FROM STDIN'
             with _driver_errors(statement), raw.cursor() as cursor, cursor.copy(statement) as copy:
