@@ -7,13 +7,14 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 
 from benhan.db import schema as s
+from benhan.fhir import special_tables
 from benhan.fhir.contained import contained_resource
 from benhan.fhir.reindex import reindex
 
 from .search.conftest import VN_PATIENTS, find, observation, store
 from .search.test_contained import _med, _order
 
-TABLES = (*s.INDEX_TABLES.values(), s.compartment, contained_resource)
+TABLES = (*s.INDEX_TABLES.values(), s.compartment, contained_resource, *special_tables.TABLES)
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -35,12 +36,13 @@ def test_reindex_rebuilds_lost_rows_exactly_and_changes_no_data(engine: Engine) 
     before, data = _snapshot(engine), _history(engine)
     used = {name for name, rows in before.items() if rows}
     assert used >= {"idx_string", "idx_token", "idx_date", "idx_reference", "idx_quantity", "compartment",
-                    "contained_resource"}, used
+                    "contained_resource", "idx_text"}, used
     with engine.begin() as conn:  # as if written before extraction knew about these rows
         for t in TABLES:
             conn.execute(delete(t))
     assert find(engine, "Patient", "name=nguyen") == set()
     assert find(engine, "Medication", "code=PARA500&_contained=true") == set()
+    assert find(engine, "Patient", "_content=nguyen") == set()
 
     seen: list[tuple[int, int]] = []
     counts = reindex(engine, batch=3, progress=lambda done, last: seen.append((done, last)))
@@ -50,6 +52,8 @@ def test_reindex_rebuilds_lost_rows_exactly_and_changes_no_data(engine: Engine) 
     total = len(VN_PATIENTS) + 3
     assert [done for done, _ in seen] == [*range(3, total + 1, 3), *([total] if total % 3 else [])]
     assert find(engine, "Medication", "code=PARA500&_contained=true") == {"don-1", "don-2"}
+    assert find(engine, "Patient", "_content=nguyen") == {"anh"}
+    assert find(engine, "Medication", "_content=para500&_contained=true") == {"don-1", "don-2"}
 
 
 def test_reindex_of_one_type_from_a_key_leaves_the_rest(engine: Engine) -> None:

@@ -46,9 +46,10 @@ def test_common_parameters_on_every_type() -> None:
         assert params["_security"].type == "token"
         assert params["_profile"].type == "uri"
         assert params["_source"].type == "uri"
-        assert not params["_content"].supported and not params["_query"].supported
+        assert params["_content"].supported and not params["_query"].supported
+        assert params["_content"].expression is None  # idx_text, not a FHIRPath-driven index
     assert {"_id", "_lastUpdated"} == RESOURCE_TABLE_PARAMS
-    assert not search_param("Patient", "_text").supported  # type: ignore[union-attr]
+    assert search_param("Patient", "_text").supported  # type: ignore[union-attr]
     assert search_param("Bundle", "_text") is None  # Bundle is not a DomainResource
 
 
@@ -116,9 +117,10 @@ def test_composites() -> None:
                            for kind in param.component_types)
 
 
-def test_near_is_unsupported_special() -> None:
+def test_near_is_a_supported_special_parameter_without_index_rows() -> None:
     near = search_param("Location", "near")
-    assert near is not None and near.type == "special" and not near.supported
+    assert near is not None and near.type == "special" and near.supported
+    assert near.expression is None  # idx_position (fhir/geo.py), not the per-value idx_* rows
 
 
 def test_comparators_are_kept() -> None:

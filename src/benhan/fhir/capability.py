@@ -12,7 +12,7 @@ from typing import Any
 from benhan import __version__
 
 from . import definitions
-from .searchparams import search_params
+from .searchparams import SPECIAL_PARAMS, search_params
 
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance", "history-type",
                 "create", "search-type")
@@ -97,4 +97,4 @@ def _statement() -> dict[str, Any]:
 
 
 def _is_supported(param: Any) -> bool:
-    return param.type != "special" and getattr(param, "supported", True)
+    return getattr(param, "supported", True) and (param.type != "special" or param.code in SPECIAL_PARAMS)

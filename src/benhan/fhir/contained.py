@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete
 from benhan.db import bulk
 from benhan.db import schema as s
 
+from . import special_tables
 from .contained_tables import contained_resource
 from .definitions import is_resource_type
 from .indexing import COLUMNS, extract_index
@@ -29,6 +30,10 @@ MAX_CONTAINED = 1024
 _MARK = '"contained":['  # how the key looks in the stored (orjson) text
 _CHUNK = 500
 _RECORD_COLUMNS = ("pk", "container_pk", "type", "id", "last_updated")
+# Where each kind of row of contained_rows goes: the idx_* tables, and idx_text/idx_position (_text, near).
+_TABLES = {**{kind: (table, ("res_pk", "res_type", *COLUMNS[kind])) for kind, table in s.INDEX_TABLES.items()},
+           "text": (special_tables.idx_text, special_tables.TEXT_COLUMNS),
+           "position": (special_tables.idx_position, special_tables.POSITION_COLUMNS)}
 
 
 def contained_key(container_pk: int, n: int) -> int:
@@ -43,7 +48,8 @@ def container_pk(key: int) -> int:
 
 def contained_rows(container: int, resource: dict[str, Any], last_updated: int
                    ) -> tuple[list[tuple[Any, ...]], dict[str, list[tuple[Any, ...]]]]:
-    """``contained_resource`` records and index rows (per kind, with ``res_pk``/``res_type``) of one container."""
+    """``contained_resource`` records and index rows (per kind, with ``res_pk``/``res_type``; ``text`` and
+    ``position`` are the :mod:`benhan.fhir.special_tables` rows) of one container."""
     records: list[tuple[Any, ...]] = []
     by_kind: dict[str, list[tuple[Any, ...]]] = {}
     items = resource.get("contained")
@@ -59,8 +65,10 @@ def contained_rows(container: int, resource: dict[str, Any], last_updated: int
         key = contained_key(container, n)
         records.append((key, container, rtype, rid, last_updated))
         owner = (key, rtype)
-        for kind, rows in extract_index(item).tuples.items():
+        index = extract_index(item)
+        for kind, rows in index.tuples.items():
             by_kind.setdefault(kind, []).extend([owner + row for row in rows])
+        special_tables.rows(owner, index, by_kind.setdefault("text", []), by_kind.setdefault("position", []))
     return records, by_kind
 
 
@@ -79,8 +87,7 @@ def write_rows(conn: Connection, pending: Iterable[Any]) -> None:
     if not records:
         return
     bulk.insert_tuples(conn, contained_resource, _RECORD_COLUMNS, records)
-    for kind, rows in by_kind.items():
-        bulk.insert_tuples(conn, s.INDEX_TABLES[kind], ("res_pk", "res_type", *COLUMNS[kind]), rows)
+    bulk.insert_batches(conn, [(*_TABLES[kind], rows) for kind, rows in by_kind.items()])
 
 
 def forget(conn: Connection, containers: Sequence[int]) -> None:
@@ -92,6 +99,6 @@ def forget(conn: Connection, containers: Sequence[int]) -> None:
         keys.extend(conn.execute(delete(cr).where(cr.c.container_pk.in_(chunk)).returning(cr.c.pk)).scalars())
     if not keys:
         return
-    for table in s.INDEX_TABLES.values():
+    for table in (*s.INDEX_TABLES.values(), *special_tables.TABLES):
         for start in range(0, len(keys), _CHUNK):
             conn.execute(delete(table).where(table.c.res_pk.in_(keys[start:start + _CHUNK])))

@@ -19,6 +19,8 @@ class Issue:
     en: str
     expression: str | None = None
     severity: str = "error"
+    # R4's deprecated XPath location, still read by clients: for an HTTP parameter "http." + its name
+    location: str | None = None
 
     def to_fhir(self) -> dict[str, Any]:
         issue: dict[str, Any] = {
@@ -27,6 +29,8 @@ class Issue:
             "details": {"text": f"{self.vi} / {self.en}"},
             "diagnostics": self.en,
         }
+        if self.location:
+            issue["location"] = [self.location]
         if self.expression:
             issue["expression"] = [self.expression]
         return issue

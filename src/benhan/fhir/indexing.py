@@ -14,8 +14,11 @@ Layout of the rows (the search engine's contract; columns as in :mod:`benhan.db.
   (inside a composite: the composite's ``grp``), see :mod:`benhan.fhir.indexing_rows`;
 * ``Reference.identifier`` goes to the *token* table under ``param = "<code>:identifier"``, for the
   ``:identifier`` modifier;
-* ``_id`` and ``_lastUpdated`` have no rows (the ``resource`` table answers them); ``_text``,
-  ``_content``, ``_query`` and ``near`` are not supported.
+* ``_id`` and ``_lastUpdated`` have no rows (the ``resource`` table answers them); ``_query`` is not
+  supported.
+* ``_text``/``_content`` and ``near`` are not per-value rows: :attr:`IndexRows.text` (the documents of
+  :mod:`benhan.fhir.textindex`) and :attr:`IndexRows.position` (:mod:`benhan.fhir.geo`) become one row
+  each of ``idx_text`` and ``idx_position`` (:mod:`benhan.fhir.special_tables`).
 
 Patient compartments come from relative references only (``Patient/123``): an absolute URL may
 name another server's patient, and compartments decide who may see a record.
@@ -29,6 +32,7 @@ from functools import cache
 from typing import Any
 
 from benhan.fhir.fhirpath import Step, compile_path
+from benhan.fhir.geo import position_row
 from benhan.fhir.indexing_rows import (
     Emit,
     Sink,
@@ -39,6 +43,7 @@ from benhan.fhir.indexing_rows import (
     reference_row,
 )
 from benhan.fhir.searchparams import RESOURCE_TABLE_PARAMS, compartment_params, resource_types, search_params
+from benhan.fhir.textindex import text_row
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "string": ("param", "grp", "value", "exact"),
@@ -79,6 +84,8 @@ class IndexRows:
 
     tuples: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     compartments: list[tuple[str, str]] = field(default_factory=list)
+    text: tuple[str | None, str] | None = None  # (narrative, content) documents, for _text and _content
+    position: tuple[float, ...] | None = None  # Location.position (latitude, longitude, x, y, z), for near
 
     @property
     def rows(self) -> dict[str, list[dict[str, Any]]]:
@@ -250,6 +257,8 @@ def extract_index(resource: dict[str, Any]) -> IndexRows:
     return IndexRows(
         tuples={kind: list(sink) for kind, sink in sinks.items() if sink},
         compartments=_compartments(resource, sinks["reference"], plan.compartment_params),
+        text=text_row(resource),
+        position=position_row(resource) if resource_type == "Location" else None,
     )
 
 

@@ -29,7 +29,7 @@ from benhan.db import schema as s
 from benhan.vn import rules as vn_rules
 from benhan.vn import systems as vn_systems
 
-from . import contained, definitions, validation
+from . import contained, definitions, special_tables, validation
 from .clock import Clock, local_date, system_clock, to_instant
 from .errors import FhirError, Issue, invalid, not_found
 from .indexing import COLUMNS, IndexRows, extract_index
@@ -104,7 +104,7 @@ def _forget_index_rows(conn: Connection, pks: list[int]) -> None:
     PostgreSQL: one statement (the deletes as data-modifying CTEs) instead of one per table, since every
     update pays it; SQLite: one per table.
     """
-    tables = (*s.INDEX_TABLES.values(), s.compartment)
+    tables = (*s.INDEX_TABLES.values(), s.compartment, *special_tables.TABLES)
     if conn.dialect.name == "postgresql":
         conn.execute(_pg_forget_statement(), {"stale": pks})
         return
@@ -114,7 +114,7 @@ def _forget_index_rows(conn: Connection, pks: list[int]) -> None:
 
 @cache
 def _pg_forget_statement() -> Any:
-    *others, last = (*s.INDEX_TABLES.values(), s.compartment)
+    *others, last = (*s.INDEX_TABLES.values(), *special_tables.TABLES, s.compartment)
     stmt = delete(last).where(last.c.res_pk.in_(bindparam("stale", expanding=True)))
     for i, table in enumerate(others):
         stmt = stmt.add_cte(delete(table).where(table.c.res_pk.in_(bindparam("stale", expanding=True)))
@@ -545,13 +545,17 @@ def write_index(conn: Connection, pending: Sequence[Any]) -> None:
 
 
 def index_batches(pending: Sequence[Any]) -> list[bulk.Batch]:
-    """Index and compartment rows: the extracted tuples (``p.index``), prefixed with ``p.pk`` and ``p.type``."""
+    """Index and compartment rows: the extracted tuples (``p.index``), prefixed with ``p.pk`` and ``p.type``;
+    the ``idx_text``/``idx_position`` rows of :mod:`benhan.fhir.special_tables`."""
     by_kind: dict[str, list[tuple[Any, ...]]] = {}
     comps: list[tuple[Any, ...]] = []
+    texts: list[tuple[Any, ...]] = []
+    positions: list[tuple[Any, ...]] = []
     for p in pending:
         if p.index is None:
             continue
         owner = (p.pk, p.type)
+        special_tables.rows(owner, p.index, texts, positions)  # _text/_content, near
         for kind, rows in p.index.tuples.items():
             bucket = by_kind.get(kind)
             if bucket is None:
@@ -559,11 +563,12 @@ def index_batches(pending: Sequence[Any]) -> list[bulk.Batch]:
             bucket.extend([owner + row for row in rows])
         comps.extend([owner + comp for comp in p.index.compartments])
     batches = [(s.INDEX_TABLES[kind], _INDEX_COLUMNS[kind], rows) for kind, rows in by_kind.items()]
-    return [*batches, (s.compartment, _COMPARTMENT_COLUMNS, comps)]
+    return [*batches, (s.compartment, _COMPARTMENT_COLUMNS, comps), *special_tables.batches(texts, positions)]
 
 
 def forget_index_rows(conn: Connection, pks: list[int]) -> None:
-    """Delete the search-index, compartment and contained-resource rows of the resources ``pks``."""
+    """Delete the search-index (``idx_*``, ``idx_text``, ``idx_position``), compartment and contained-resource
+    rows of the resources ``pks``."""
     for start in range(0, len(pks), 500):
         _forget_index_rows(conn, pks[start:start + 500])
     contained.forget(conn, pks)

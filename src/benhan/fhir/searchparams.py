@@ -6,10 +6,11 @@ FHIRPath union for all of them (``AllergyIntolerance.patient | CarePlan.subject.
 here each type gets only its own branches, so indexing an Observation never evaluates the
 CarePlan branch.
 
-Not supported (``supported=False``; the search engine should refuse them): ``_text``, ``_content``
-and ``_query`` (no FHIRPath expression in R4) and ``near`` (type special). ``_id`` and
-``_lastUpdated`` are answered from the ``resource`` table: they are in the registry with their types
-but have no index rows (see :data:`RESOURCE_TABLE_PARAMS`).
+Not supported (``supported=False``; the search engine should refuse them): ``_query`` (no FHIRPath
+expression in R4). ``_text``, ``_content`` (no expression either) and ``near`` (type special) have
+indexes of their own (:data:`SPECIAL_PARAMS`). ``_id`` and ``_lastUpdated`` are answered from the
+``resource`` table: they are in the registry with their types but have no index rows (see
+:data:`RESOURCE_TABLE_PARAMS`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from benhan.fhir.fhirpath_parser import split_union
 
 RESOURCE_TABLE_PARAMS = frozenset({"_id", "_lastUpdated"})
 """Parameters the search engine answers from the ``resource`` table rather than ``idx_*`` rows."""
+
+SPECIAL_PARAMS = frozenset({"_text", "_content", "near"})
+"""Supported without a FHIRPath-driven index: ``idx_text`` and ``idx_position`` (fhir/special_tables.py)."""
 
 _LEADING_NAME = re.compile(r"[\s(]*([A-Za-z]+)")
 
@@ -97,6 +101,9 @@ def _params_for(
     expression = expression_for(definition.get("expression"), resource_type, all_types)
     components = definition.get("component", [])
     supported = definition["type"] != "special" and definition.get("expression") is not None
+    if definition["code"] in SPECIAL_PARAMS:
+        return SearchParam(code=definition["code"], type=definition["type"], url=definition["url"], expression=None,
+                           base=tuple(definition["base"]), target=(), components=())
     return SearchParam(
         code=definition["code"],
         type=definition["type"],

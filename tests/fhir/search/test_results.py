@@ -163,18 +163,18 @@ def test_summary_keeps_choice_elements(engine):
 
 
 def test_unknown_parameters_are_reported_or_rejected(vn):
-    bundle = run(vn, "Patient", "nickname=x&gender=male&_text=abc")
+    bundle = run(vn, "Patient", "nickname=x&gender=male&_query=abc")
     assert set(ids(bundle)) == {"anh", "duc"}
     outcome = [e for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
     assert len(outcome) == 1
     issues = outcome[0]["resource"]["issue"]
     assert {i["severity"] for i in issues} == {"warning"}
-    assert any("nickname" in i["diagnostics"] for i in issues) and any("_text" in i["diagnostics"] for i in issues)
+    assert any("nickname" in i["diagnostics"] for i in issues) and any("_query" in i["diagnostics"] for i in issues)
     assert " / " in issues[0]["details"]["text"]  # Vietnamese / English
     with pytest.raises(FhirError) as err:
         run(vn, "Patient", "nickname=x", strict=True)
     assert err.value.status == 400
-    for unsupported in ("_content=x", "_query=x", "_filter=x"):  # _filter=x: malformed (no operator)
+    for unsupported in ("_query=x", "_filter=x"):  # _filter=x: malformed (no operator)
         with pytest.raises(FhirError):
             run(vn, "Patient", unsupported, strict=True)
 

@@ -18,7 +18,7 @@ from benhan.db import schema as s
 from ..definitions import is_resource_type
 from ..errors import FhirError
 from ..text import normalize
-from . import chain, datetimes, filter_expr, lists, numbers, refs, strings, terminology, tokens, uris
+from . import chain, datetimes, filter_expr, lists, near, numbers, refs, strings, terminology, textsearch, tokens, uris
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import UNSUPPORTED_PARAMS, Name, split_escaped, unescape
 from .registry import components, lookup
@@ -78,6 +78,10 @@ def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
     modifier = name.modifier
     if modifier == "missing":
         return _missing(ctx, sp, values, raw)
+    if code in textsearch.PARAMS:  # _text, _content: full text (textsearch.py)
+        return textsearch.condition(ctx, code, modifier, values, raw)
+    if code == "near" and sp.type == "special":  # Location.position (near.py)
+        return near.condition(ctx, modifier, values, raw)
     if code == "_id":
         return _ids(ctx, modifier, values, raw)
     if code == "_lastUpdated":
@@ -121,7 +125,7 @@ def _by_type(ctx: Context, sp: Any, modifier: str | None, values: list[str], raw
         conds = refs.conditions(t, values, modifier, ctx)
         return _rows(ctx, t, *_base(ctx, t, sp.code), any_of(conds))
     if kind not in s.INDEX_TABLES:
-        unsupported_param(ctx, raw)  # "special" parameters (near, _text...) have no index
+        unsupported_param(ctx, raw)  # a "special" parameter without an index of its own
         return None
     negate = False
     if kind == "token" and modifier in terminology.MODIFIERS:
@@ -203,6 +207,10 @@ def _composite(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElem
 def _missing(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElement[bool]:
     if sp.code in ("_id", "_lastUpdated"):
         present: ColumnElement[bool] = true()
+    elif sp.code in textsearch.PARAMS:
+        present = textsearch.present(ctx, sp.code)
+    elif sp.code == "near" and sp.type == "special":
+        present = near.present(ctx)
     elif sp.type == "composite":
         comps = components(ctx.rtype or "", sp) if ctx.rtype else []
         if not comps:

@@ -17,7 +17,7 @@ RESULT_PARAMS = frozenset({
     "_containedType", "_offset", "_snapshot", "_format", "_pretty",
 })
 #: Common parameters of the specification this server does not implement (reported, never silently applied).
-UNSUPPORTED_PARAMS = frozenset({"_text", "_content", "_query"})
+UNSUPPORTED_PARAMS = frozenset({"_query"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 
 from benhan.db import schema as s
+from benhan.fhir.searchparams import SPECIAL_PARAMS
 
 from .problems import bad_value, unknown_param
 from .registry import lookup, lookup_all
@@ -48,7 +49,7 @@ def _key(ctx: Context, types: list[str] | None, code: str, descending: bool, raw
     if sp is None:
         unknown_param(ctx, f"_sort={raw}", ctx.rtype)
         return None
-    kind = sp.type
+    kind = "special" if sp.code in SPECIAL_PARAMS else sp.type  # _text/_content are "string" in R4
     agg = func.max if descending else func.min
     if kind == "date":
         t = s.idx_date.alias(ctx.alias_name("sort"))
