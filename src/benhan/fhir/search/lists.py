@@ -19,6 +19,7 @@ from sqlalchemy.sql import literal
 from benhan.db import schema as s
 
 from ..errors import FhirError
+from . import local_refs
 from .problems import bad_modifier, bad_value
 from .query import Name, unescape
 from .refs import is_local
@@ -51,6 +52,10 @@ def condition(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
     if name.chain is not None:
         raise bad_value(raw, ",".join(values), "_list không nối chuỗi được", "_list cannot be chained")
     ids = sorted({list_id(raw, v) for v in values})
+    if local_refs.holder(ctx.res) is not None:  # a contained resource: only an entry "#id" of its container
+        found = local_refs.referred_by_container(ctx, "List", _ITEM, lambda sub: sub.res.c.id.in_(ids))
+        assert found is not None
+        return found
     ref = s.idx_reference.alias(ctx.alias_name("list_ref"))
     lst = s.resource.alias(ctx.alias_name("list_res"))
     joined = ref.join(lst, lst.c.pk == ref.c.res_pk)
