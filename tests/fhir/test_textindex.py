@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from benhan.fhir.geo import bounding_box, chord2_limit, haversine_km, position_row, unit_vector
 from benhan.fhir.indexing import extract_index
 from benhan.fhir.text import fold, normalize
-from benhan.fhir.textindex import MAX_DOCUMENT, MAX_WORD, SEPARATOR, document, narrative_blocks, text_row, words
+from benhan.fhir.textindex import (
+    MAX_DOCUMENT,
+    MAX_WORD,
+    SEPARATOR,
+    _is_date,
+    document,
+    narrative_blocks,
+    text_row,
+    words,
+)
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -26,16 +35,18 @@ def test_words_fold_like_string_search():
     assert words("北京 Straße") == ["北京", "strasse"]
     assert words("-- … ·") == []
     assert document(["a\tb\nc", "d\r\ne", "", "--"]) == "a b c | d e"  # line breaks inside a value: spaces
+    assert document(["Huyết áp", "huyet ap", "2024-05-17", "2024-05-17T08:30:00+07:00", "08:30:00", "2024",
+                     "tái khám 2024-05-17"]) == "huyet ap | 2024 | tai kham 2024 05 17"
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30), max_size=6))
 def test_document_is_the_words_of_each_value(values):
     """The fast paths (ASCII via bytes, folded Vietnamese) give exactly the words of :func:`words`, which are
-    those of string search's :func:`normalize` (letters and digits only)."""
+    those of string search's :func:`normalize` (letters and digits only); dates out, repeated values once."""
     doc = document(values)
-    expected = [" ".join(found) for v in values if (found := words(v))]
-    assert doc == SEPARATOR.join(expected)
+    expected = [" ".join(found) for v in values if not _is_date(v) and (found := words(v))]
+    assert doc == SEPARATOR.join(dict.fromkeys(expected))
     for v in values:
         assert words(v) == [w[:MAX_WORD] for w in re.findall(r"[^\W_]+", normalize(v))]
         assert fold(v).split() == normalize(v).split()
@@ -61,11 +72,13 @@ def test_text_row_skips_the_machinery():
                "managingOrganization": {"reference": "Organization/bv-bach-mai", "display": "Bệnh viện Bạch Mai"}}
     narrative, content = text_row(patient)  # type: ignore[misc]
     assert narrative == "nguyen van anh"
-    assert content == ("nguyen van anh | hue | 001090000001 | nguyen | van | anh | male | 1990 05 17 | image png"
-                       " | benh vien bach mai")
+    # birthDate is a date (date parameters search it); "Nguyễn" from the name is kept once
+    assert content == "nguyen van anh | hue | 001090000001 | nguyen | van | anh | male | image png | benh vien bach mai"
+    assert text_row({**patient, "gender": "Nguyễn"})[1] == content.replace(" | male", "")  # type: ignore[index]
     assert text_row({"resourceType": "Basic", "id": "x", "meta": {"versionId": "1"}}) is None
-    assert text_row({"resourceType": "Basic", "text": {"status": "empty", "div": "<div></div>"}, "code": {"text": "x"}}) \
-        == (None, "x")
+    empty_narrative = {"resourceType": "Basic", "text": {"status": "empty", "div": "<div></div>"},
+                       "code": {"text": "x"}}
+    assert text_row(empty_narrative) == (None, "x")
 
 
 def test_long_words_and_documents_are_cut():
@@ -97,7 +110,8 @@ def test_positions():
     lat, lon, x, y, z = position_row({"position": {"latitude": 21.0285, "longitude": 465.8542}})  # type: ignore[misc]
     assert (lat, round(lon, 9)) == (21.0285, 105.8542)  # the same meridian, in [-180, 180)
     assert math.isclose(x * x + y * y + z * z, 1.0)
-    assert extract_index({"resourceType": "Location", "position": {"latitude": 0, "longitude": 180}}).position[1] == -180
+    antimeridian = extract_index({"resourceType": "Location", "position": {"latitude": 0, "longitude": 180}})
+    assert antimeridian.position is not None and antimeridian.position[1] == -180
     assert extract_index({"resourceType": "Patient", "position": {"latitude": 0, "longitude": 0}}).position is None
 
 

@@ -13,8 +13,11 @@ What ``content`` holds: every JSON string of the resource and of its contained r
 the record's machinery rather than its content — ``resourceType``, ``id`` (of the resource and of its
 elements), ``meta``, ``Reference.reference`` and the ``url``, ``system``, ``fullUrl``, ``data`` (base64)
 and ``hash`` values — and the narrative's ``status``. Nested narratives (``Composition.section.text.div``)
-are content too. Numbers and booleans are not text and are left out (number and quantity parameters
-search them). A word is cut to :data:`MAX_WORD` characters and a document to :data:`MAX_DOCUMENT`.
+are content too. Numbers, booleans and strings that are as a whole a date (from year-month on) or a time
+are left out: number, quantity and date parameters search them, and as words "2016-01-07T22:28:27+00:00"
+is six meaningless ones, a third of the distinct words of a Synthea resource (a date inside a text, "tái
+khám 2016-01-07", stays). A value repeated word for word is kept once. A word is cut to :data:`MAX_WORD`
+characters and a document to :data:`MAX_DOCUMENT`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ SEPARATOR = " | "
 
 _SKIP = frozenset({"resourceType", "id", "meta", "reference", "url", "system", "fullUrl", "data", "hash"})
 _WORD = re.compile(r"[^\W_]+")  # letters and digits of any script (str.isalnum)
+# FHIR date, dateTime, instant (R4 datatypes.html regexes) and time: searched by date parameters, not as
+# words. A year alone ("2016") is not taken for a date: four digits are as often a code.
+_DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9]:"
+                   r"([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?)?)?"
+                   r"|([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?")
 # Values are joined with a control character that validated FHIR strings never contain (R4 allows none but
 # tab, CR and LF); if one slipped in, it would only split that value in two.
 _JOIN = "\x1e"
@@ -61,9 +69,19 @@ def words(text: str) -> list[str]:
     return [_cut(word) for word in _WORD.findall(fold(text))]
 
 
+def _is_date(value: str) -> bool:
+    return (value[4:5] == "-" or value[2:3] == ":") and _DATE.fullmatch(value) is not None
+
+
 def document(values: Iterable[str]) -> str:
-    """The document of ``values``: each value's :func:`words`, values separated by :data:`SEPARATOR`."""
-    joined = _JOIN.join(values)
+    """The document of ``values``: each value's :func:`words`, values separated by :data:`SEPARATOR`.
+
+    A value that is a date, date-time, instant or time as a whole is left out, and a value whose words
+    another value already gave is kept once (``coding.display`` and ``CodeableConcept.text`` are often the
+    same): neither changes what a query can find, both make the index smaller.
+    """
+    joined = _JOIN.join([value for value in values
+                         if not ((value[4:5] == "-" or value[2:3] == ":") and _DATE.fullmatch(value))])
     if not joined.isascii():
         joined = fold(joined)  # "Nguyễn" -> "nguyen": most Vietnamese text is ASCII after this
     lines: list[str] = []
@@ -79,7 +97,7 @@ def document(values: Iterable[str]) -> str:
             found = _WORD.findall(line)
             if found:
                 lines.append(" ".join([_cut(word) for word in found]))
-    doc = SEPARATOR.join(lines)
+    doc = SEPARATOR.join(dict.fromkeys(lines))
     if len(doc) > MAX_DOCUMENT:
         doc = doc[:doc.rfind(" ", 0, MAX_DOCUMENT + 1)].removesuffix(" |")
     return doc

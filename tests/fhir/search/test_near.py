@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
 
 from benhan.fhir.errors import FhirError
 from benhan.fhir.geo import EARTH_RADIUS_KM, haversine_km
+from benhan.fhir.reindex import reindex
 from benhan.fhir.repository import Repository
 from benhan.fhir.search.near import DEFAULT_DISTANCE_KM
+from benhan.fhir.special_tables import idx_position
 
 from .conftest import BASE, find, ids, run, store
 
@@ -105,6 +108,15 @@ def test_missing_update_delete_paging_and_total(hospitals):
     assert run(hospitals, "Location", "near=21.0285|105.8542|5&_summary=count")["total"] == 3
 
 
+def test_reindex_indexes_locations_stored_before_migration_0012(hospitals):
+    with hospitals.begin() as conn:  # as if written before idx_position existed
+        conn.execute(delete(idx_position))
+    assert find(hospitals, "Location", "near=21.0285|105.8542|5") == set()
+    assert reindex(hospitals, types=["Location"]) == {"Location": len(PLACES) + 1}
+    assert find(hospitals, "Location", "near=21.0285|105.8542|5") == {"bach-mai", "viet-duc"}
+    assert find(hospitals, "Location", "near:missing=true") == {"kho"}
+
+
 def test_contained_locations(engine):
     encounter = {"resourceType": "Encounter", "id": "kham-1", "status": "finished",
                  "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
@@ -135,6 +147,10 @@ def test_modifiers_other_than_missing_answer_400(hospitals):
         assert err.value.status == 400 and err.value.issues[0].code == "not-supported"
     with pytest.raises(FhirError):
         run(hospitals, "Location", "_sort=near")
+    assert find(hospitals, "Location", "_filter=near pr true") == set(PLACES)  # in _filter: pr only
+    assert find(hospitals, "Location", "_filter=near pr false") == {"kho"}
+    with pytest.raises(FhirError):
+        run(hospitals, "Location", "_filter=near eq 21.0285|105.8542|5")
 
 
 def test_http_error_and_capability_statement(client):
