@@ -98,13 +98,14 @@ def _visible_pages(engine: Engine, query: str, count: int, hidden: set[str]) -> 
     out: list[str] = []
     statements: list[int] = []
     offset = 0
+    captured: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if "content" in statement:
+            captured.append(statement)
+
     while True:
-        captured: list[str] = []
-
-        def seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-            if "content" in statement:
-                captured.append(statement)
-
+        captured.clear()
         event.listen(engine, "before_cursor_execute", seen)
         try:
             with engine.connect() as conn:
