@@ -14,10 +14,8 @@ _SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ø": "o",
 
 
 def normalize(text: str) -> str:
-    """Lower-case, strip combining marks, collapse whitespace."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_SPECIAL))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
+    """Lower-case, strip combining marks, collapse whitespace (:func:`fold`, then the collapse)."""
+    return " ".join(fold(text).split())
 
 
 # The Combining Diacritical Marks block (U+0300-U+036F) except U+034F, the one character in it whose
@@ -27,10 +25,9 @@ _COMMON_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
 
 
 def fold(text: str) -> str:
-    """:func:`normalize` without the whitespace collapse: lower case, no diacritics, separators kept.
+    """Lower case, no diacritics, separators kept (:func:`normalize` without the whitespace collapse).
 
-    ``fold(x).split()`` equals ``normalize(x).split()``; line breaks survive, so a caller can fold many
-    values joined by newlines at once and split them again.
+    Line breaks survive, so a caller can fold many values joined by newlines at once and split them again.
     """
     folded = text.translate(_SPECIAL)
     if not folded.isascii():
