@@ -10,6 +10,9 @@ link of a chain also tries that target, so ``medication.code`` looks at a stored
 Medication. The resources *doing* the referring in ``_has`` are stand-alone ones only, as everywhere
 outside ``_contained`` searches; on a contained row ``_has`` asks its container (the only resource that
 can name it, as ``#id``).
+
+Every target a link tries and every ``_has`` is one branch of the search's budget (:mod:`budget`), counted
+before the rest of the chain is compiled under it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy.sql import literal
 from benhan.db import schema as s
 
 from ..definitions import is_resource_type
-from . import local_refs
+from . import budget, local_refs
 from .problems import bad_modifier, bad_value, unknown_param
 from .query import Has, Name
 from .refs import is_local
@@ -58,6 +61,7 @@ def forward_chain(ctx: Context, sp: Any, name: Name, values: list[str], raw: str
     chained = name.chain
 
     def build(sub: Context) -> ColumnElement[bool] | None:
+        budget.spend_branch(ctx, raw)  # each target compiles the rest of the chain: counted before it does
         return criterion(sub, chained, values, raw)
 
     branches: list[Select[Any]] = []
@@ -117,6 +121,7 @@ def reverse_chain(ctx: Context, has: Has, values: list[str], raw: str,
     if ctx.rtype is not None and sp.target and ctx.rtype not in sp.target:
         raise bad_value(raw, ",".join(values), f"{has.type}.{has.ref} không trỏ tới {ctx.rtype}",
                         f"{has.type}:{has.ref} cannot refer to {ctx.rtype}")
+    budget.spend_branch(ctx, raw)
     if local_refs.holder(ctx.res) is not None:  # a contained resource is referred to only by its container
         return local_refs.referred_by_container(ctx, has.type, has.ref,
                                                 lambda sub: criterion(sub, has.name, values, raw))

@@ -19,12 +19,11 @@ from ..definitions import is_resource_type
 from ..errors import FhirError
 from ..text import normalize
 from . import chain, datetimes, filter_expr, lists, near, numbers, refs, strings, terminology, textsearch, tokens, uris
+from .budget import check_depth
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import UNSUPPORTED_PARAMS, Name, split_escaped, unescape
 from .registry import components, lookup
 from .sql import Context, any_of, correlate, like_escape
-
-MAX_DEPTH = 6  # nested chains / _has
 
 
 def compile_criteria(ctx: Context, criteria: list[tuple[str, Name, list[str]]]) -> list[ColumnElement[bool]]:
@@ -50,9 +49,7 @@ def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
     values = [v for v in values if v != ""]
     if not values:
         return None  # an empty value does not restrict the search
-    if ctx.depth > MAX_DEPTH:
-        raise bad_value(raw, ",".join(values), f"chuỗi lồng quá {MAX_DEPTH} cấp",
-                        f"chains and _has may nest at most {MAX_DEPTH} levels")
+    check_depth(ctx, name, raw)
     if name.has is not None:
         return chain.reverse_chain(ctx, name.has, values, raw, criterion)
     code = name.code

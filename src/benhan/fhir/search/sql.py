@@ -93,7 +93,9 @@ class Context:
     strict: bool = False
     warnings: list[Issue] = field(default_factory=list)
     depth: int = 0
-    aliases: list[int] = field(default_factory=lambda: [0])
+    # Counters shared by every context of one search (nested ones and the branches of a _type search):
+    # [table aliases made, chain branches compiled (budget.py)].
+    aliases: list[int] = field(default_factory=lambda: [0, 0])
     access: Any = None  # the caller's access filter: chained and reverse-chained rows must be visible too
     conn: Any = None  # the search's connection: terminology modifiers look up value sets and code systems
     # Top-level string criteria that can drive an ordered page (see engine._driven_page): the EXISTS
@@ -112,3 +114,10 @@ class Context:
         """Unique alias names keep nested subqueries readable in logs and EXPLAIN output."""
         self.aliases[0] += 1
         return f"{stem}_{self.aliases[0]}"
+
+    def count_branch(self) -> int:
+        """One more chain branch compiled in this search; the number so far (see budget.py)."""
+        if len(self.aliases) < 2:
+            self.aliases.append(0)
+        self.aliases[1] += 1
+        return self.aliases[1]
