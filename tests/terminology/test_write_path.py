@@ -41,3 +41,19 @@ def test_unknown_code_refused_and_same_transaction_patient_is_seen(term_engine):
         repo.update("Patient", "p-x", {"resourceType": "Patient", "id": "p-x", "gender": "female"})
         repo.create(_condition("Z99.99", "p-x"))
     assert err.value.status == 422
+
+
+def test_a_patient_rewritten_after_a_check_is_read_again(term_engine):
+    """The write path remembers the stored patient it read for a check, until that patient is written."""
+    with term_engine.begin() as conn:
+        Repository(conn).update("Patient", "p-changing", {"resourceType": "Patient", "id": "p-changing",
+                                                                "gender": "male"})
+    with term_engine.begin() as conn:
+        repo = Repository(conn)
+        repo.create(_condition("C61", "p-changing"))  # male-only code, the stored patient is male
+        repo.flush()
+        repo.update("Patient", "p-changing", {"resourceType": "Patient", "id": "p-changing", "gender": "female"})
+        repo.flush()  # the new version is stored, nothing pending: peek must not answer from what it read
+        with pytest.raises(FhirError) as err:
+            repo.create(_condition("C61", "p-changing"))
+    assert err.value.status == 422 and "nam" in err.value.issues[0].vi

@@ -135,7 +135,8 @@ class Repository:
         self.clock = clock
         self.new_id = new_id
         self._pending: list[_Pending] = []
-        self._pending_keys: set[tuple[str, str]] = set()
+        self._pending_by_key: dict[tuple[str, str], _Pending] = {}  # a key is written once per transaction
+        self._peeked: dict[tuple[str, str], str | None] = {}  # stored content read by peek(), this transaction
         self.defer_integrity = False  # set by transaction bundles: check references once, at the end
         self._deferred_refs: list[LocalRef] = []
         self._live: set[tuple[str, str]] = set()  # written (not deleted) by this repository, in this transaction
@@ -350,7 +351,7 @@ class Repository:
     def _write(self, rtype: str, rid: str, resource: dict[str, Any], *, previous: Stored | None,
                method: str) -> WriteResult:
         check_id(rid)
-        if (rtype, rid) in self._pending_keys:
+        if (rtype, rid) in self._pending_by_key:
             raise FhirError.one(400, "duplicate", f"{rtype}/{rid} được ghi hai lần trong cùng giao dịch",
                                 f"{rtype}/{rid} is written twice in one transaction")
         if previous is not None and not previous.deleted:
@@ -431,23 +432,30 @@ class Repository:
 
     def peek(self, rtype: str, rid: str) -> dict[str, Any] | None:
         """The live content of ``rtype/rid`` as this transaction sees it, without flushing buffered writes."""
-        for p in reversed(self._pending):
-            if p.type == rtype and p.id == rid:
-                return None if p.deleted else orjson.loads(p.content)
-        r = s.resource
-        row = self.conn.execute(select(r.c.content, r.c.deleted).where(r.c.type == rtype, r.c.id == rid)).first()
-        return orjson.loads(row[0]) if row and not row[1] else None
+        key = (rtype, rid)
+        pending = self._pending_by_key.get(key)
+        if pending is not None:
+            return None if pending.deleted else orjson.loads(pending.content)
+        if key not in self._peeked:  # every later write of the key goes through _enqueue, which forgets it
+            r = s.resource
+            row = self.conn.execute(select(r.c.content, r.c.deleted).where(r.c.type == rtype, r.c.id == rid)).first()
+            self._peeked[key] = row[0] if row and not row[1] else None
+        content = self._peeked[key]
+        return orjson.loads(content) if content is not None else None
 
     def _enqueue(self, pending: _Pending) -> None:
         self._pending.append(pending)
-        self._pending_keys.add((pending.type, pending.id))
+        key = (pending.type, pending.id)
+        self._pending_by_key[key] = pending
+        self._peeked.pop(key, None)
 
     def discard_pending(self) -> None:
         """Forget buffered writes (their savepoint was rolled back)."""
-        for key in self._pending_keys:
+        for key in self._pending_by_key:
             self.warnings.pop(key, None)
         self._pending.clear()
-        self._pending_keys.clear()
+        self._pending_by_key.clear()
+        self._peeked.clear()
         self._live.clear()  # some may have been flushed inside the rolled-back savepoint
 
     @property
@@ -464,7 +472,7 @@ class Repository:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        self._pending_keys.clear()
+        self._pending_by_key.clear()
         try:
             self._write_rows(pending)
         except IntegrityError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -55,9 +56,46 @@ _VERSION_COLS = (_V.c.pk, _V.c.url, _V.c.version, _V.c.name, _V.c.resource_id, _
 _CONCEPT_COLS = (_C.c.code, _C.c.display, _C.c.display_en, _C.c.parent, _C.c.flags)
 
 
+_MEMO_KEY = "benhan.terminology.memo"
+
+
+def _memo(conn: Connection) -> dict[tuple[Any, ...], Any] | None:
+    """Lookups already made in the connection's current transaction (``None`` outside one).
+
+    The concept index changes only when a catalogue is loaded (:mod:`.loader`, which calls
+    :func:`forget`), so within one transaction a version list or a code reads the same every time: a
+    bundle or a demo batch with many diagnoses asks once.
+    """
+    tx = conn.get_transaction()
+    if tx is None:
+        return None
+    held = conn.info.get(_MEMO_KEY)
+    if held is None or held[0] is not tx:
+        held = (tx, {})
+        conn.info[_MEMO_KEY] = held
+    return held[1]
+
+
+def forget(conn: Connection) -> None:
+    """Drop the memo of :func:`versions` and :func:`concept` (the concept index was just written)."""
+    conn.info.pop(_MEMO_KEY, None)
+
+
 def versions(conn: Connection, *, url: str | None = None, valueset_url: str | None = None,
              resource_id: str | None = None) -> list[Version]:
     """Loaded versions of a code system (by its URL, its value set's URL or the CodeSystem id), newest first."""
+    memo = _memo(conn)
+    key = ("versions", url, valueset_url, resource_id)
+    if memo is not None and key in memo:
+        return list(memo[key])
+    found = _read_versions(conn, url, valueset_url, resource_id)
+    if memo is not None:
+        memo[key] = tuple(found)
+    return found
+
+
+def _read_versions(conn: Connection, url: str | None, valueset_url: str | None,
+                   resource_id: str | None) -> list[Version]:
     q = select(*_VERSION_COLS)
     if url is not None:
         q = q.where(_V.c.url == url)
@@ -81,8 +119,15 @@ def choose(candidates: list[Version], *, version: str | None = None, on: date) -
 
 
 def concept(conn: Connection, version: Version, code: str) -> ConceptRow | None:
+    memo = _memo(conn)
+    key = ("concept", version.pk, code)
+    if memo is not None and key in memo:
+        return memo[key]
     row = conn.execute(select(*_CONCEPT_COLS).where(_C.c.cs_pk == version.pk, _C.c.code == code)).first()
-    return ConceptRow(*row) if row else None
+    found = ConceptRow(*row) if row else None
+    if memo is not None:
+        memo[key] = found
+    return found
 
 
 def children(conn: Connection, version: Version, code: str) -> list[str]:

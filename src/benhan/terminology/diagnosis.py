@@ -210,9 +210,12 @@ def check_resource(conn: Connection, resource: dict[str, Any], *, resolve: Resol
     resolve = resolve or (lambda t, i: _stored(conn, t, i))
     rtype = resource.get("resourceType")
     if rtype == "Condition" and _is_encounter_diagnosis(resource):
+        codes = _icd_codes(resource)
+        if not codes:  # e.g. SNOMED CT only: no ICD-10 rule applies, and the patient need not be read
+            return []
         ctx = _context(resource, resolve, encounter=_ref(resource.get("encounter")))
         start = ctx.start or _date(resource.get("recordedDate"))
-        return [i for code in _icd_codes(resource) for i in
+        return [i for code in codes for i in
                 check_diagnosis(conn, code, main=False, patient_gender=ctx.gender, encounter_end_date=ctx.end,
                                 today=today, expression="Condition.code", patient_birth_date=ctx.birth,
                                 encounter_start_date=start)]

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from benhan.fhir.clock import system_clock
 from benhan.fhir.repository import Repository
 
-from . import resources
+from . import concepts, resources
 from .model import Catalog
 from .tables import term_codesystem, term_concept, term_word
 from .text import code_key, word_field, words
@@ -74,6 +74,7 @@ def load_catalog(conn: Connection, cat: Catalog, *, repo: Repository | None = No
         conn.execute(delete(term_concept).where(term_concept.c.cs_pk == cs_pk))
         status = "updated"
     _insert_concepts(conn, cs_pk, cat)
+    concepts.forget(conn)
     return LoadResult(cat.key, cat.url, cat.version, status, len(cat.concepts))
 
 
