@@ -12,6 +12,8 @@ from typing import Any
 from benhan import __version__
 
 from . import definitions
+from .search import named
+from .search.named import definition as named_definition
 from .searchparams import SPECIAL_PARAMS, search_params
 
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance", "history-type",
@@ -72,6 +74,10 @@ def _statement() -> dict[str, Any]:
         }
         ops = [{"name": name, "definition": op.definition(name, rtype)} for name, op in OPERATIONS.items()
                if op.levels & {"type", "instance"} and op.applies_to(rtype)]
+        queries = named.for_type(rtype)  # named queries (_query): R4 lists them as operations of kind query
+        if queries:
+            entry["searchParam"].append(_query_param(queries))
+            ops += [{"name": q.code, "definition": named_definition.url(q)} for q in queries]
         if ops:
             entry["operation"] = ops
         resources.append(entry)
@@ -94,6 +100,13 @@ def _statement() -> dict[str, Any]:
                           for name, op in OPERATIONS.items() if "system" in op.levels],
         }],
     }
+
+
+def _query_param(queries: list[Any]) -> dict[str, Any]:
+    codes = ", ".join(q.code for q in queries)
+    return {"name": "_query", "definition": "http://hl7.org/fhir/SearchParameter/Resource-query", "type": "token",
+            "documentation": f"Named queries (see operation): {codes}; other parameters are ANDed / "
+                             f"truy vấn đặt tên: {codes}"}
 
 
 def _is_supported(param: Any) -> bool:

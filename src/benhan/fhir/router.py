@@ -112,6 +112,12 @@ def _type_level(req: FhirRequest, ctx: Context, rtype: str) -> FhirResponse:
 
 def _instance_level(req: FhirRequest, ctx: Context, rtype: str, rid: str) -> FhirResponse:
     repo = ctx.repo
+    if req.method == "GET" and rtype == "OperationDefinition":  # a named query's definition (search/named/)
+        from .search.named.definition import read
+
+        definition = read(rid)
+        if definition is not None:
+            return FhirResponse(200, definition)
     if req.method == "GET":
         return _read_response(req, repo.read(rtype, rid))
     if req.method == "PUT":

@@ -125,6 +125,9 @@ DRUG_CATALOG: Final = _OURS + "CodeSystem:thuoc"  # danh mục thuốc (hospital
 DEPARTMENT_BHYT: Final = _OURS + "CodeSystem:ma-khoa"  # mã khoa BHYT (QĐ 1804/QĐ-BYT): no published URI
 AUDIT_EVENT_TYPE: Final = "urn:benhan:audit-event-type"  # AuditEvent.type/subtype: our audit actions
 
+# Definitions (ours): the OperationDefinitions of our named queries (_query), + "<Type>-<code>"
+OPERATION_DEFINITION: Final = _OURS + "OperationDefinition:"
+
 # Value sets ("all codes of ...") without a published URL (ours)
 VS_ICD10: Final = _OURS + "ValueSet:icd-10-vn"  # ICD-10 as used in Viet Nam (QĐ 4469, later TT 06/2026)
 VS_DEPARTMENT: Final = _OURS + "ValueSet:ma-khoa"  # mã khoa BHYT

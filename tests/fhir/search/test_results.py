@@ -163,20 +163,22 @@ def test_summary_keeps_choice_elements(engine):
 
 
 def test_unknown_parameters_are_reported_or_rejected(vn):
-    bundle = run(vn, "Patient", "nickname=x&gender=male&_query=abc")
+    bundle = run(vn, "Patient", "nickname=x&gender=male&_elements2=abc")
     assert set(ids(bundle)) == {"anh", "duc"}
     outcome = [e for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
     assert len(outcome) == 1
     issues = outcome[0]["resource"]["issue"]
     assert {i["severity"] for i in issues} == {"warning"}
-    assert any("nickname" in i["diagnostics"] for i in issues) and any("_query" in i["diagnostics"] for i in issues)
+    assert any("nickname" in i["diagnostics"] for i in issues) and any("_elements2" in i["diagnostics"] for i in issues)
     assert " / " in issues[0]["details"]["text"]  # Vietnamese / English
     with pytest.raises(FhirError) as err:
         run(vn, "Patient", "nickname=x", strict=True)
     assert err.value.status == 400
-    for unsupported in ("_query=x", "_filter=x"):  # _filter=x: malformed (no operator)
-        with pytest.raises(FhirError):
-            run(vn, "Patient", unsupported, strict=True)
+    with pytest.raises(FhirError):  # _filter=x: malformed (no operator)
+        run(vn, "Patient", "_filter=x", strict=True)
+    with pytest.raises(FhirError) as err:  # an unknown named query is an error even without strict handling
+        run(vn, "Patient", "gender=male&_query=abc")
+    assert (err.value.status, err.value.issues[0].location) == (400, "http._query")
 
 
 def test_empty_values_do_not_restrict(vn):

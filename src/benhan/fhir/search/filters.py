@@ -20,16 +20,17 @@ from ..errors import FhirError
 from ..text import normalize
 from . import chain, datetimes, filter_expr, lists, near, numbers, refs, strings, terminology, textsearch, tokens, uris
 from .budget import check_depth
+from .named import apply as named_query
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
-from .query import UNSUPPORTED_PARAMS, Name, split_escaped, unescape
+from .query import Name, split_escaped, unescape
 from .registry import components, lookup
 from .sql import Context, any_of, correlate, like_escape
 
 
 def compile_criteria(ctx: Context, criteria: list[tuple[str, Name, list[str]]]) -> list[ColumnElement[bool]]:
     """The ANDed conditions for ``(raw name, parsed name, OR-ed values)`` triples; ignored ones are
-    reported in ``ctx.warnings``."""
-    out: list[ColumnElement[bool]] = []
+    reported in ``ctx.warnings``. A named query (``_query``) adds its own conditions (named/)."""
+    criteria, out = named_query(ctx, criteria, criterion)
     for raw, name, values in criteria:
         pred = criterion(ctx, name, values, raw)
         if pred is not None:
@@ -55,9 +56,9 @@ def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
     code = name.code
     if code == "_list" and name.op is None:
         return lists.condition(ctx, name, values, raw)
-    if code in UNSUPPORTED_PARAMS:
-        unsupported_param(ctx, raw)
-        return None
+    if code == "_query":  # the search's own named query is taken out by compile_criteria
+        raise FhirError.one(400, "not-supported", "Truy vấn đặt tên (_query) không dùng được trong chuỗi hay _filter",
+                            "A named query (_query) cannot be used in a chain, _has or _filter", raw)
     sp = lookup(ctx.rtype, code)
     if sp is None:
         unknown_param(ctx, raw, ctx.rtype)

@@ -16,8 +16,6 @@ RESULT_PARAMS = frozenset({
     "_sort", "_count", "_total", "_include", "_revinclude", "_summary", "_elements", "_contained",
     "_containedType", "_offset", "_snapshot", "_format", "_pretty",
 })
-#: Common parameters of the specification this server does not implement (reported, never silently applied).
-UNSUPPORTED_PARAMS = frozenset({"_query"})
 
 
 @dataclass(frozen=True, slots=True)
