@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select
 
 from benhan.db import schema as s
+from benhan.db.values import among
 from benhan.fhir import definitions
 from benhan.fhir.searchparams import compartment_params
 
@@ -49,9 +50,10 @@ def in_patient_compartment(rtype: str) -> bool:
 class Access:
     """The decisions for one principal (one request)."""
 
-    def __init__(self, principal: Principal, policy: Policy | None = None) -> None:
+    def __init__(self, principal: Principal, policy: Policy | None = None, dialect: str = "") -> None:
         self.principal = principal
         self.policy = policy or load_policy()
+        self.dialect = dialect  # the connection's dialect name: lists become one array parameter on PostgreSQL
         self.rules: dict[str, TypeRule] = self.policy.rules_for(principal.roles) if principal.kind == "user" else {}
         # Row conditions by (table, type class, rule): one request runs many searches with the same rule,
         # and building the SQL expressions costs more than running them.
@@ -109,7 +111,7 @@ class Access:
             conds = self._row_conditions(r, group[0], eff)
             if len(group) == len(definitions.resource_types()) and not conds:
                 return []
-            parts.append(and_(r.c.type.in_(group), *conds))
+            parts.append(and_(among(r.c.type, group, self.dialect), *conds))
         return [or_(*parts)]
 
     def visible(self, conn: Connection, rtype: str, pk: int, interaction: str = "r") -> bool:
@@ -163,7 +165,8 @@ class Access:
     def _shared(self, key: tuple[Any, ...], build: Any) -> list[ColumnElement[bool]]:
         """From the cache shared between requests, keyed by ``key`` plus every principal fact the SQL uses."""
         p = self.principal
-        full = (*key, p.departments, p.practitioner_id, p.grants, p.patient_id, self.policy.sensitive_labels)
+        full = (*key, p.departments, p.practitioner_id, p.grants, p.patient_id, self.policy.sensitive_labels,
+                self.dialect)
         found = _SHARED_CONDITIONS.get(full)
         if found is None:
             found = build()
@@ -191,7 +194,9 @@ class Access:
 
     def _labelled(self, r: Any) -> ColumnElement[bool]:
         t = s.idx_token.alias("sec_label")
-        labels = or_(*(and_(t.c.system == system, t.c.code == code) for system, code in self.policy.sensitive_labels))
+        # system|code as one value: one parameter for all the labels on PostgreSQL (see benhan.db.values)
+        labels = among(t.c.system + "|" + t.c.code,
+                       sorted(f"{system}|{code}" for system, code in self.policy.sensitive_labels), self.dialect)
         return exists(select(t.c.res_pk).where(t.c.res_pk == r.c.pk, t.c.param == "_security", labels))
 
     def _related(self, pid: Any, relationship: frozenset[str]) -> ColumnElement[bool]:

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, and_, or_, select
 
 from benhan.db import schema as s
+from benhan.db.values import among
 from benhan.fhir import definitions
 from benhan.fhir.errors import FhirError
 from benhan.fhir.searchparams import compartment_params
@@ -229,7 +230,8 @@ class FhirGuard:
             conds = self.access.conditions(r, None, "r")
             if conds:
                 pks = [row.pk for row in included]
-                keep = {row[0] for row in conn.execute(select(r.c.pk).where(r.c.pk.in_(pks), *conds))}
+                keep = {row[0] for row in conn.execute(select(r.c.pk).where(among(r.c.pk, pks, conn.dialect.name),
+                                                                            *conds))}
                 included = [row for row in included if row.pk in keep]
         shown = rows + included
         patients = self._patients_of(shown)
@@ -303,7 +305,9 @@ class FhirGuard:
         found = {row.id for row in rows if row.type == "Patient"}
         pks = [row.pk for row in rows if row.type != "Patient" and in_patient_compartment(row.type)]
         c = s.compartment
-        for start in range(0, len(pks), 500):
+        dialect = self.conn.dialect.name
+        step = max(len(pks), 1) if dialect == "postgresql" else 500  # SQLite: a bounded IN list per statement
+        for start in range(0, len(pks), step):
             found.update(self.conn.execute(select(c.c.comp_id).where(
-                c.c.res_pk.in_(pks[start:start + 500]), c.c.comp_type == "Patient")).scalars().all())
+                among(c.c.res_pk, pks[start:start + step], dialect), c.c.comp_type == "Patient")).scalars().all())
         return sorted(found)

@@ -59,7 +59,7 @@ class SecurityService:
             raise unauthorized(exc.reason, exc.vi, exc.en) from exc
 
     def guard(self, conn: Connection, principal: Principal) -> FhirGuard:
-        return FhirGuard(conn, Access(principal))
+        return FhirGuard(conn, Access(principal, dialect=conn.dialect.name))
 
     def record_failure(self, guard: FhirGuard | None, action: str, entity: str, exc: FhirError,
                        ip: str | None) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select, union
 
 from benhan.db import schema as s
+from benhan.db.values import among
 
 from ..definitions import is_resource_type
 from ..errors import Issue
@@ -87,7 +88,7 @@ def _forward(spec: IncludeSpec, frontier: list[Row], base_url: str, dialect: str
     if not pks:
         return None
     ref, res = s.idx_reference.alias("inc_ref"), s.resource.alias("inc_res")
-    conds = [ref.c.res_pk.in_(pks), ref.c.target_type.is_not(None), is_local(ref, base_url, dialect)]
+    conds = [among(ref.c.res_pk, pks, dialect), ref.c.target_type.is_not(None), is_local(ref, base_url, dialect)]
     if spec.param is not None:
         conds.append(ref.c.param == spec.param)
     if spec.target is not None:
@@ -104,7 +105,8 @@ def _reverse(spec: IncludeSpec, frontier: list[Row], base_url: str, dialect: str
     if not by_type:
         return None
     ref = s.idx_reference.alias("rev_ref")
-    conds = [or_(*(and_(ref.c.target_type == t, ref.c.target_id.in_(ids)) for t, ids in sorted(by_type.items()))),
+    conds = [or_(*(and_(ref.c.target_type == t, among(ref.c.target_id, ids, dialect))
+                   for t, ids in sorted(by_type.items()))),
              is_local(ref, base_url, dialect)]
     if spec.source is not None:
         conds.append(ref.c.res_type == spec.source)
