@@ -14,6 +14,8 @@ Layout of the rows (the search engine's contract; columns as in :mod:`benhan.db.
   (inside a composite: the composite's ``grp``), see :mod:`benhan.fhir.indexing_rows`;
 * ``Reference.identifier`` goes to the *token* table under ``param = "<code>:identifier"``, for the
   ``:identifier`` modifier;
+* a string or token parameter that repeats others (``phonetic`` = ``name``, ``combo-code`` = ``code |
+  component-code``: :func:`benhan.fhir.searchparams.row_params`) has no rows: the search reads theirs;
 * ``_id`` and ``_lastUpdated`` have no rows (the ``resource`` table answers them); ``_query`` is not
   supported.
 * ``_text``/``_content`` and ``near`` are not per-value rows: :attr:`IndexRows.text` (the documents of
@@ -42,7 +44,13 @@ from benhan.fhir.indexing_rows import (
     range_rows,
     reference_row,
 )
-from benhan.fhir.searchparams import RESOURCE_TABLE_PARAMS, compartment_params, resource_types, search_params
+from benhan.fhir.searchparams import (
+    RESOURCE_TABLE_PARAMS,
+    compartment_params,
+    resource_types,
+    row_params,
+    search_params,
+)
 from benhan.fhir.textindex import text_row
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -152,6 +160,8 @@ def _plan(resource_type: str) -> _Plan:
     composites: list[_Composite] = []
     for code, param in search_params(resource_type).items():
         if not param.supported or param.expression is None or code in RESOURCE_TABLE_PARAMS:
+            continue
+        if row_params(resource_type, code) != (code,):  # answered by other parameters' rows
             continue
         if param.type != "composite":
             fields, gate = _fields_and_gate(param.type, param.expression, resource_type)

@@ -155,6 +155,35 @@ def search_param(resource_type: str, code: str) -> SearchParam | None:
     return search_params(resource_type).get(code)
 
 
+_SHARED_ROW_TYPES = frozenset({"string", "token"})
+
+
+@cache
+def row_params(resource_type: str, code: str) -> tuple[str, ...]:
+    """The parameters whose index rows answer ``code`` on ``resource_type``: ``(code,)`` unless it shares.
+
+    A string or token parameter whose expression is exactly another's (``Patient.phonetic`` is
+    ``Patient.name``) or exactly a union of others' (``Observation.combo-code`` is ``Observation.code |
+    Observation.component.code``) writes no rows of its own: its rows would repeat theirs (a fifth of an
+    Observation's token rows were ``combo-code``). Every reader of the index rows asks this first. Of two
+    identical ones, the one with the smaller code keeps the rows.
+    """
+    param = search_param(resource_type, code)
+    if param is None or param.type not in _SHARED_ROW_TYPES or not param.supported or not param.expression:
+        return (code,)
+    by_expression: dict[str, str] = {}
+    for other in sorted(search_params(resource_type).values(), key=lambda p: p.code):
+        if other.type == param.type and other.supported and other.expression:
+            by_expression.setdefault(other.expression.strip(), other.code)
+    own = param.expression.strip()
+    if by_expression.get(own, code) != code:
+        return row_params(resource_type, by_expression[own])
+    parts = [part.strip() for part in split_union(own)]
+    if len(parts) > 1 and all(by_expression.get(part, code) != code for part in parts):
+        return tuple(dict.fromkeys(name for part in parts for name in row_params(resource_type, by_expression[part])))
+    return (code,)
+
+
 def compartment_params(resource_type: str, compartment: str = "Patient") -> tuple[str, ...]:
     """The parameters whose references put a ``resource_type`` resource in a ``compartment``.
 

@@ -17,6 +17,7 @@ from benhan.db import schema as s
 
 from ..definitions import is_resource_type
 from ..errors import FhirError
+from ..searchparams import row_params
 from ..text import normalize
 from . import chain, datetimes, filter_expr, lists, near, numbers, refs, strings, terminology, textsearch, tokens, uris
 from .budget import check_depth
@@ -90,8 +91,12 @@ def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnEl
 
 
 def _base(ctx: Context, t: Any, param: str) -> list[ColumnElement[bool]]:
-    """Leading ``res_type, param`` conditions: the prefix of every typed index."""
-    return [t.c.res_type == ctx.rtype, t.c.param == param] if ctx.rtype is not None else [t.c.param == param]
+    """Leading ``res_type, param`` conditions: the prefix of every typed index (a parameter that repeats
+    others reads their rows: :func:`benhan.fhir.searchparams.row_params`)."""
+    if ctx.rtype is None:
+        return [t.c.param == param]
+    names = row_params(ctx.rtype, param)
+    return [t.c.res_type == ctx.rtype, t.c.param == names[0] if len(names) == 1 else t.c.param.in_(names)]
 
 
 def _rows(ctx: Context, t: Any, *conds: ColumnElement[bool], source: Any = None) -> ColumnElement[bool]:
