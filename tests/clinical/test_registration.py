@@ -165,3 +165,15 @@ def test_patient_codes_unique_across_concurrent_workers(engine: Engine) -> None:
     with ThreadPoolExecutor(4) as pool:
         codes = [c for chunk in pool.map(work, range(4)) for c in chunk]
     assert sorted(codes) == [f"{n:08d}" for n in range(1, 21)]
+
+
+def test_a_confirmed_new_person_still_stops_at_a_known_identifier(engine: Engine, register) -> None:  # type: ignore[no-untyped-def]
+    """Confirming skips the name search the clerk has reviewed, never the CCCD check."""
+    cccd = make_cccd("079", "male", 1985, 7)
+    first = register(form(cccd=cccd)).patient
+    again = register(form("Một Người Khác", "1990-01-01", cccd=cccd), confirmed_new=True)
+    assert again.outcome == "existing" and again.patient["id"] == first["id"]
+    assert count(engine, "Patient") == 1
+    namesake = register(form(), confirmed_new=True)  # same name and birth date, no identifier
+    assert namesake.outcome == "created" and namesake.events[0].detail == "confirmed new person"
+    assert count(engine, "Patient") == 2

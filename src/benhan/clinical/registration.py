@@ -6,7 +6,8 @@
    with that record (the surviving one if it was merged);
 2. **probable duplicate** — a candidate scores ≥ :data:`~benhan.clinical.mpi.scoring.POSSIBLE` →
    outcome ``review`` with the scored candidates and their reasons, until the clerk confirms a new
-   person (``confirmed_new=True``) or picks a record;
+   person (``confirmed_new=True``: then only step 1 runs again, the clerk has seen the candidates) or
+   picks a record;
 3. otherwise the facility's patient code is issued, and Patient + BHYT Coverage are written through
    the Repository in the caller's transaction (``with engine.begin()``): a refused Coverage rolls
    the Patient and the code back with it.
@@ -112,6 +113,11 @@ class Registration:
                 scored[hit.patient["id"]] = Candidate(hit.patient, match, False, hit.via)
         return sorted(scored.values(), key=lambda c: -c.match.score)
 
+    def hard_duplicates(self, form: PatientForm) -> list[Candidate]:
+        """Only the records already holding the form's CCCD or BHXH number (no name search)."""
+        check_form(form)
+        return self._hard(PersonKey.from_patient(to_patient(form)).national_id, form.card(), None)
+
     def _hard(self, national_id: str | None, card: Any, exclude: str | None) -> list[Candidate]:
         values = [card.value, card.social_insurance_number] if card is not None else []
         out: dict[str, Candidate] = {}
@@ -127,7 +133,10 @@ class Registration:
     def register(self, form: PatientForm, *, confirmed_new: bool = False) -> RegistrationResult:
         """Create the patient unless a duplicate is found (see the module doc)."""
         self.check_address(form)
-        candidates = self.find_duplicates(form)
+        # A clerk who confirmed a new person has seen the probable duplicates (find_duplicates, the form's
+        # check): only an identifier already on a record still stops the registration. The name search is
+        # the costliest part of a registration and ran a second time here.
+        candidates = self.hard_duplicates(form) if confirmed_new else self.find_duplicates(form)
         if candidates and candidates[0].hard:
             ids = tuple(f"Patient/{c.patient['id']}" for c in candidates)
             return RegistrationResult("existing", candidates[0].patient, None, candidates,
@@ -143,7 +152,7 @@ class Registration:
         assert stored is not None
         written = stored.resource()
         events = [Event("registration.create", (f"Patient/{written['id']}",),
-                        "confirmed new person" if candidates else "")]
+                        "confirmed new person" if confirmed_new else "")]
         coverage = self._write_coverage(form, written["id"], events, new_patient=True)
         return RegistrationResult("created", written, coverage, candidates, events)
 
