@@ -17,7 +17,6 @@ from benhan.db import schema as s
 
 from ..definitions import is_resource_type
 from ..errors import FhirError
-from ..searchparams import row_params
 from ..text import normalize
 from . import chain, datetimes, filter_expr, lists, near, numbers, refs, strings, terminology, textsearch, tokens, uris
 from .budget import check_depth
@@ -25,7 +24,7 @@ from .named import apply as named_query
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import Name, split_escaped, unescape
 from .registry import components, lookup
-from .sql import Context, any_of, correlate, like_escape
+from .sql import Context, any_of, correlate, like_escape, param_rows
 
 
 def compile_criteria(ctx: Context, criteria: list[tuple[str, Name, list[str]]]) -> list[ColumnElement[bool]]:
@@ -95,8 +94,7 @@ def _base(ctx: Context, t: Any, param: str) -> list[ColumnElement[bool]]:
     others reads their rows: :func:`benhan.fhir.searchparams.row_params`)."""
     if ctx.rtype is None:
         return [t.c.param == param]
-    names = row_params(ctx.rtype, param)
-    return [t.c.res_type == ctx.rtype, t.c.param == names[0] if len(names) == 1 else t.c.param.in_(names)]
+    return [t.c.res_type == ctx.rtype, param_rows(t.c.param, ctx.rtype, param)]
 
 
 def _rows(ctx: Context, t: Any, *conds: ColumnElement[bool], source: Any = None) -> ColumnElement[bool]:

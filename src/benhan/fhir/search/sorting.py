@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 
 from benhan.db import schema as s
-from benhan.fhir.searchparams import SPECIAL_PARAMS, row_params
+from benhan.fhir.searchparams import SPECIAL_PARAMS
 
 from .problems import bad_value, unknown_param
 from .registry import lookup, lookup_all
-from .sql import Context
+from .sql import Context, param_rows
 
 _SORT_COLUMN = {"string": "value", "token": "code", "number": "value", "quantity": "value", "uri": "uri"}
 
@@ -63,7 +63,5 @@ def _key(ctx: Context, types: list[str] | None, code: str, descending: bool, raw
     else:
         raise bad_value("_sort", raw, f"không sắp xếp được theo tham số kiểu {kind}",
                         f"cannot sort by a {kind} parameter")
-    names = row_params(ctx.rtype, sp.code) if ctx.rtype is not None else (sp.code,)
-    return (select(agg(col)).where(t.c.res_pk == ctx.res.c.pk, t.c.param.in_(names) if len(names) > 1
-                                   else t.c.param == names[0])
+    return (select(agg(col)).where(t.c.res_pk == ctx.res.c.pk, param_rows(t.c.param, ctx.rtype, sp.code))
             .scalar_subquery())

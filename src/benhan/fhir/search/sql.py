@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, and_, exists, false, literal, select, true
 
 from ..errors import Issue
+from ..searchparams import row_params
 
 _LIKE_ESCAPE = "\\"
 _MAX_CHAR = chr(0x10FFFF)
@@ -121,3 +122,10 @@ class Context:
             self.aliases.append(0)
         self.aliases[1] += 1
         return self.aliases[1]
+
+
+def param_rows(column: ColumnElement[Any], rtype: str | None, code: str) -> ColumnElement[bool]:
+    """``column`` (an index table's ``param``) names rows that answer ``code``: its own, or those of the
+    parameters it repeats (:func:`benhan.fhir.searchparams.row_params`)."""
+    names = row_params(rtype, code) if rtype is not None else (code,)
+    return column == names[0] if len(names) == 1 else column.in_(names)
