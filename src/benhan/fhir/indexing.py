@@ -9,7 +9,8 @@ Layout of the rows (the search engine's contract; columns as in :mod:`benhan.db.
 * ordinary rows have ``grp`` 0;
 * a composite parameter writes, for each instance of its root expression whose components all
   have a value, each component's rows with ``param = "<code>$<i>"`` (i = component index) and one
-  ``grp`` number (1, 2, … unique within the resource);
+  ``grp`` number (1, 2, … unique within the resource); only for the roots that other rows do not
+  answer already (the resource's own rows, or another composite's: :mod:`benhan.fhir.composites`);
 * a Range (quantity/number) is two rows ``<code>:low``/``<code>:high`` sharing a fresh ``grp``
   (inside a composite: the composite's ``grp``), see :mod:`benhan.fhir.indexing_rows`;
 * ``Reference.identifier`` goes to the *token* table under ``param = "<code>:identifier"``, for the
@@ -33,9 +34,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from benhan.fhir.composites import own_branches
 from benhan.fhir.fhirpath import Step, compile_path
 from benhan.fhir.geo import position_row
 from benhan.fhir.indexing_rows import (
+    REFERENCE_TYPES,
     Emit,
     Sink,
     canonical_row,
@@ -79,7 +82,6 @@ _AS_DICT: dict[str, Callable[[tuple[Any, ...]], dict[str, Any]]] = {
 }
 _MAX_GRP = 32767  # SmallInteger
 _EMIT, _RANGE, _REFERENCE = 0, 1, 2
-_REFERENCE_TYPES = frozenset({"Reference", "canonical", "uri", "url", "Resource", None})
 
 
 @dataclass(slots=True)
@@ -138,7 +140,7 @@ def _fields_and_gate(kind: str, expression: str, base: str | None) -> tuple[tupl
     first_keys: set[str] | None = set()
     for stream in compile_path(expression, base).streams:
         if kind == "reference":
-            if stream.type not in _REFERENCE_TYPES:
+            if stream.type not in REFERENCE_TYPES:
                 continue
             fields.append((stream.step, _REFERENCE, None))
         elif kind in ("quantity", "number") and stream.type in ("Range", None):
@@ -169,7 +171,9 @@ def _plan(resource_type: str) -> _Plan:
                 params.append(_Param(code, param.type, fields, gate))
             continue
         roots = []
-        for stream in compile_path(param.expression, resource_type).streams:
+        branches = own_branches(resource_type, code)  # the others are answered by other rows (composites.py)
+        streams = [stream for branch in branches for stream in compile_path(branch, resource_type).streams]
+        for stream in streams:
             components = tuple(
                 (f"{code}${index}", kind, *_fields_and_gate(kind, expression, stream.path or resource_type))
                 for index, ((_, expression), kind) in enumerate(

@@ -328,6 +328,19 @@ QUANTITY: Emitters = {"Money": _money, None: _quantity_any}  # type: ignore[dict
 _PRIMITIVE_STRINGS = frozenset({"string", "markdown", "code", "id", "uri", "url", "canonical", "oid", "uuid"})
 
 
+REFERENCE_TYPES = frozenset({"Reference", "canonical", "uri", "url", "Resource", None})
+"""FHIR types a reference parameter indexes (the caller turns them into reference rows)."""
+
+
+def writes_rows(kind: str, fhir_type: str | None) -> bool:
+    """Whether a ``kind`` parameter indexes values of ``fhir_type`` (Range and Reference included)."""
+    if kind == "reference":
+        return fhir_type in REFERENCE_TYPES
+    if kind in ("quantity", "number") and fhir_type in ("Range", None):
+        return True
+    return emitter(kind, fhir_type) is not None
+
+
 def emitter(kind: str, fhir_type: str | None) -> Emit | None:
     """The emitter for values of ``fhir_type`` in a ``kind`` parameter; None if not indexable.
 

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, not_, or_, select, true
 
 from benhan.db import schema as s
 
+from .. import composites
 from ..definitions import is_resource_type
 from ..errors import FhirError
 from ..text import normalize
@@ -23,7 +24,7 @@ from .budget import check_depth
 from .named import apply as named_query
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import Name, split_escaped, unescape
-from .registry import components, lookup
+from .registry import lookup
 from .sql import Context, any_of, correlate, like_escape, param_rows
 
 
@@ -180,29 +181,43 @@ def _value_condition(ctx: Context, kind: str, t: Any, value: str, modifier: str 
 
 
 def _composite(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElement[bool] | None:
-    """Every component must match within the same composite group (same ``res_pk`` and ``grp``)."""
-    comps = components(ctx.rtype or "", sp) if ctx.rtype else []
-    if not comps or any(kind not in s.INDEX_TABLES for _, kind in comps):
+    """Every component must match within one element of a root: the same composite group (``res_pk`` and
+    ``grp``) of the composite whose rows answer it, or, where the root is the resource itself, each
+    component as its own ordinary parameter on the same resource (:mod:`benhan.fhir.composites`)."""
+    roots = composites.roots(ctx.rtype, sp.code) if ctx.rtype else ()
+    kinds = tuple(getattr(sp, "component_types", ()) or ())
+    if not roots or any(kind not in s.INDEX_TABLES for kind in kinds):
         unsupported_param(ctx, raw)
         return None
+    grouped = list(dict.fromkeys(root.composite for root in roots if root.composite is not None))
     alternatives = []
     for value in values:
         parts = split_escaped(value, "$")
-        if len(parts) != len(comps):
-            raise bad_value(raw, value, f"cần {len(comps)} thành phần cách nhau bởi '$'",
-                            f"expected {len(comps)} components separated by '$'")
-        tables = [_table(ctx, kind) for _, kind in comps]
-        first = tables[0]
-        joined = first
-        for t in tables[1:]:
-            joined = joined.join(t, and_(t.c.res_pk == first.c.res_pk, t.c.grp == first.c.grp))
-        conds = _base(ctx, first, comps[0][0])
-        for (pcode, kind), t, part in zip(comps, tables, parts, strict=True):
-            if t is not first:
-                conds += [t.c.res_type == ctx.rtype, t.c.param == pcode]
-            conds.append(_value_condition(ctx, kind, t, part, None, raw))
-        alternatives.append(_rows(ctx, first, *conds, source=joined))
+        if len(parts) != len(kinds):
+            raise bad_value(raw, value, f"cần {len(kinds)} thành phần cách nhau bởi '$'",
+                            f"expected {len(kinds)} components separated by '$'")
+        alternatives += [_grouped(ctx, composite, kinds, parts, raw) for composite in grouped]
+        for root in roots:
+            if root.params:
+                each = [_by_type(ctx, lookup(ctx.rtype, code), None, [part], raw)
+                        for code, part in zip(root.params, parts, strict=True)]
+                alternatives.append(and_(*each))
     return any_of(alternatives)
+
+
+def _grouped(ctx: Context, composite: str, kinds: tuple[str, ...], parts: list[str], raw: str) -> ColumnElement[bool]:
+    """Rows ``<composite>$<i>`` of one group match part ``i`` each."""
+    tables = [_table(ctx, kind) for kind in kinds]
+    first = tables[0]
+    joined = first
+    for t in tables[1:]:
+        joined = joined.join(t, and_(t.c.res_pk == first.c.res_pk, t.c.grp == first.c.grp))
+    conds = _base(ctx, first, f"{composite}$0")
+    for index, (kind, t, part) in enumerate(zip(kinds, tables, parts, strict=True)):
+        if t is not first:
+            conds += [t.c.res_type == ctx.rtype, t.c.param == f"{composite}${index}"]
+        conds.append(_value_condition(ctx, kind, t, part, None, raw))
+    return _rows(ctx, first, *conds, source=joined)
 
 
 def _missing(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElement[bool]:
@@ -213,11 +228,18 @@ def _missing(ctx: Context, sp: Any, values: list[str], raw: str) -> ColumnElemen
     elif sp.code == "near" and sp.type == "special":
         present = near.present(ctx)
     elif sp.type == "composite":
-        comps = components(ctx.rtype or "", sp) if ctx.rtype else []
-        if not comps:
+        roots = composites.roots(ctx.rtype, sp.code) if ctx.rtype else ()
+        if not roots:
             raise bad_modifier(raw, "missing")
-        t = _table(ctx, comps[0][1])
-        present = _rows(ctx, t, *_base(ctx, t, comps[0][0]))
+        kind = sp.component_types[0]
+        found = []
+        for root in roots:
+            if root.params:  # the resource is the root: every component has a value
+                found.append(and_(*(_missing(ctx, lookup(ctx.rtype, code), ["false"], raw) for code in root.params)))
+            else:
+                t = _table(ctx, kind)
+                found.append(_rows(ctx, t, *_base(ctx, t, f"{root.composite}$0")))
+        present = any_of(found)
     elif sp.type == "reference":
         t, tok = _table(ctx, "reference"), _table(ctx, "token")
         present = or_(_rows(ctx, t, *_base(ctx, t, sp.code)),

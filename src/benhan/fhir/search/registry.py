@@ -44,14 +44,3 @@ def params_of(rtype: str) -> dict[str, Any]:
 @cache
 def _common() -> dict[str, Any]:
     return {code: sp for code, sp in searchparams.search_params("Patient").items() if code.startswith("_")}
-
-
-def components(rtype: str, sp: Any) -> list[tuple[str, str]]:
-    """``(index param code, search type)`` for each component of a composite parameter.
-
-    Index rows of component ``i`` are stored under ``"<code>$<i>"`` with one ``grp`` per value.
-    """
-    kinds = tuple(getattr(sp, "component_types", ()) or ())
-    if not kinds or len(kinds) != len(sp.components or ()):
-        return []
-    return [(f"{sp.code}${i}", kind) for i, kind in enumerate(kinds)]
