@@ -29,21 +29,35 @@ def iter_references(resource: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
     Contained resources are walked too: their references must resolve like the container's.
     """
-    root = resource.get("resourceType", "Resource")
-    yield from _walk(resource, root)
+    found: list[tuple[str, Any]] = []
+    _collect(resource, (resource.get("resourceType", "Resource"),), found)
+    for ref, where in found:
+        yield ref, _location(where) + ".reference"
 
 
-def _walk(node: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
+# A location is built only for the references found: a chain of (parent location, key[, index]) tuples,
+# since most of a resource's elements hold no reference (this walk runs on every write).
+def _collect(node: dict[str, Any], where: tuple[Any, ...], found: list[tuple[str, Any]]) -> None:
     ref = node.get("reference")
-    if isinstance(ref, str):
-        yield ref, f"{path}.reference"
+    if ref.__class__ is str:
+        found.append((ref, where))
     for key, value in node.items():
-        if isinstance(value, dict):
-            yield from _walk(value, f"{path}.{key}")
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    yield from _walk(item, f"{path}.{key}[{i}]")
+        cls = value.__class__
+        if cls is dict:
+            _collect(value, (where, key), found)
+        elif cls is list and value and value[0].__class__ is dict:
+            for index, item in enumerate(value):
+                if item.__class__ is dict:
+                    _collect(item, (where, key, index), found)
+
+
+def _location(where: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    while len(where) > 1:
+        parts.append(f"{where[1]}[{where[2]}]" if len(where) == 3 else where[1])
+        where = where[0]
+    parts.append(where[0])
+    return ".".join(reversed(parts))
 
 
 def parse_local(reference: str, base_url: str = "") -> tuple[str, str, str | None] | None:
@@ -75,17 +89,27 @@ def rewrite_references(resource: Any, mapping: dict[str, str]) -> set[str]:
     them without walking the resource a second time.
     """
     conditional: set[str] = set()
-    stack = [resource]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("reference")
-            if isinstance(ref, str):
-                if ref in mapping:
-                    node["reference"] = mapping[ref]
-                elif "?" in ref and not ref.startswith("#"):
-                    conditional.add(ref)
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    if resource.__class__ is dict:
+        _rewrite(resource, mapping, conditional)
+    elif resource.__class__ is list:
+        _rewrite({"": resource}, mapping, conditional)
     return conditional
+
+
+def _rewrite(node: dict[str, Any], mapping: dict[str, str], conditional: set[str]) -> None:
+    ref = node.get("reference")
+    if ref.__class__ is str:
+        if ref in mapping:
+            node["reference"] = mapping[ref]
+        elif "?" in ref and not ref.startswith("#"):
+            conditional.add(ref)
+    for value in node.values():
+        cls = value.__class__
+        if cls is dict:
+            _rewrite(value, mapping, conditional)
+        elif cls is list:
+            for item in value:
+                if item.__class__ is dict:
+                    _rewrite(item, mapping, conditional)
+                elif item.__class__ is list:
+                    _rewrite({"": item}, mapping, conditional)
