@@ -55,3 +55,33 @@ def test_a_receptionist_can_register_a_patient(database_url):
         resp = http.post("/api/registration", json=BODY)
         assert resp.status_code == 201, resp.text
         assert http.get("/fhir/Basic").status_code == 403  # the counter itself stays out of reach
+
+
+def test_registration_reads_the_account_once(database_url):
+    """The route's require_bearer dependency authenticates; the write transaction reuses its principal."""
+    from sqlalchemy import event
+    from starlette.testclient import TestClient
+
+    from benhan.app import create_app
+    from benhan.security import accounts, tokens
+    from benhan.settings import Settings
+
+    settings = Settings(database_url=database_url)
+    app = create_app(settings)
+    with app.state.engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():
+            accounts.add_user(conn, settings, username="tiepdon2", display_name="Lê Thị Mai", roles=["reception"],
+                              password="Ngan-Hang-Mau-2026!")
+            token, _ = tokens.issue(conn, subject="tiepdon2", kind="user", scope="user/*.cruds", ttl=600)
+    account_reads: list[str] = []
+
+    def on_execute(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM user_account" in statement:
+            account_reads.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", on_execute)
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+        resp = http.post("/api/registration", json=BODY)
+        assert resp.status_code == 201, resp.text
+    assert len(account_reads) == 1

@@ -84,6 +84,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+        # ``conn.info`` lives as long as the pooled connection: one writer's flag must not make the next
+        # borrower's reads take the write lock. Every writer sets it for itself.
+        record.info.pop("write", None)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
         # Take the write lock at the start: several workers then queue instead of deadlocking.

@@ -29,7 +29,9 @@ def repository_scope(request: Request) -> Iterator[Repository]:
             conn.info["write"] = True
             try:
                 with conn.begin():
-                    principal = security.principal(conn, request.headers.get("authorization"), ip)
+                    # authenticated a moment ago by the route's require_bearer dependency, if it has one
+                    principal = getattr(request.state, "principal", None) or security.principal(
+                        conn, request.headers.get("authorization"), ip)
                     guard = security.guard(conn, principal)
                     conn.info[ACCESS_KEY] = guard
                     repo = Repository(conn, base_url=base_url, guard=guard)

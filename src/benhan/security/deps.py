@@ -17,10 +17,14 @@ from .service import AuthError
 
 
 def require_bearer(request: Request) -> None:
-    """Raise :class:`AuthError` (401) unless the request carries a valid bearer token."""
+    """Raise :class:`AuthError` (401) unless the request carries a valid bearer token.
+
+    The principal is kept on ``request.state.principal`` for the route (:func:`benhan.fhir.scope.repository_scope`
+    uses it instead of verifying the token and reading the account a second time).
+    """
     ip = request.client.host if request.client else None
     with request.app.state.engine.connect() as conn:
-        request.app.state.security.principal(conn, request.headers.get("authorization"), ip)
+        request.state.principal = request.app.state.security.principal(conn, request.headers.get("authorization"), ip)
 
 
 def auth_error_response(_request: Request, exc: Exception) -> Response:
