@@ -76,7 +76,8 @@ def test_identifier_type_codes() -> None:
 
 
 # Our own names that are not FHIR systems: the JWT issuer/audience and a transaction's never-stored placeholder.
-NOT_SYSTEMS = {"security/tokens.py", "fhir/bundles.py"}
+NOT_SYSTEMS = {"security/tokens.py", "fhir/bundles.py",
+               "db/migrations/versions/0013_counters.py"}  # a migration keeps frozen copies of what it reads
 
 
 def test_our_own_uris_are_declared_in_vn_systems_only() -> None:

@@ -1,11 +1,9 @@
 """The exam-room queue (hàng đợi khám): queue numbers, today's order, calling the next patient.
 
-* **Queue numbers** (số thứ tự khám) are issued per exam room per hospital day by a counter written in
-  the same transaction as the visit, like the patient code (``patient_code.py``): a FHIR ``Basic``
-  ``queue-counter-<room id>`` holding the day and the last number, updated through the Repository as
-  system bookkeeping. A failed registration rolls the number back with it; PostgreSQL workers are
-  serialised by ``pg_advisory_xact_lock``, SQLite ones by ``BEGIN IMMEDIATE``, and the history primary
-  key refuses a second writer of the same counter version, so a number is never issued twice.
+* **Queue numbers** (số thứ tự khám) are issued per exam room per hospital day by the ``counter`` row
+  ``queue-counter-<room id>`` (its period is the day), advanced in the same transaction as the visit like
+  the patient code (:mod:`benhan.db.counters`): a failed registration gives the number back, and
+  concurrent workers queue on the row, so a number is never issued twice.
 * **Order** (Luật KCB 2023 Art. 3 cl. 2): emergencies first, then the other legal priority groups
   (children under 6, pregnant women, severe disability, aged 75 or older, meritorious service), then
   everyone else; within each band by arrival (``period.start``), then by queue number.
@@ -24,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from benhan.db.counters import next_value
 from benhan.fhir.errors import FhirError
 from benhan.fhir.repository import Repository
 from benhan.vn import systems
@@ -37,8 +36,6 @@ QUEUE_PRIORITY_SYSTEM = systems.QUEUE_PRIORITY
 ACT_PRIORITY = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 EXT_REQUEUED = systems.EXT_QUEUE_REQUEUED  # valueDateTime: sent back, not there when called
-EXT_COUNTER_VALUE = systems.EXT_COUNTER_VALUE  # valueInteger: the last number issued
-EXT_COUNTER_DAY = systems.EXT_COUNTER_DAY  # valueDate: the day the value belongs to
 
 # Luật KCB 2023 Art. 3 cl. 2, in the law's order (code, Vietnamese, English).
 PRIORITY_GROUPS: dict[str, tuple[str, str]] = {
@@ -58,50 +55,26 @@ def local_day(moment: datetime) -> date:
 
 
 class DailyCounter:
-    """A number sequence restarting at 1 each hospital day, kept in one ``Basic`` resource."""
+    """A number sequence restarting at 1 each hospital day (a ``counter`` row, :mod:`benhan.db.counters`)."""
 
-    def __init__(self, counter_id: str, text: str) -> None:
+    def __init__(self, counter_id: str) -> None:
         self.counter_id = counter_id
-        self.text = text
 
     def next(self, repo: Repository, day: date) -> int:
         """Advance the counter inside ``repo``'s transaction and return the new number for ``day``."""
-        self._lock(repo)
-        # Bookkeeping of the facility, not the user's data (see patient_code.py): written as the system.
-        with repo.as_system():
-            current = repo.current("Basic", self.counter_id)
-            last = 0
-            if current is not None and not current.deleted:
-                last_day, last_value = _counter_state(current.resource())
-                last = last_value if last_day == day.isoformat() else 0
-            number = last + 1
-            repo.update("Basic", self.counter_id, {
-                "resourceType": "Basic", "id": self.counter_id,
-                "extension": [{"url": EXT_COUNTER_DAY, "valueDate": day.isoformat()},
-                              {"url": EXT_COUNTER_VALUE, "valueInteger": number}],
-                "code": {"text": self.text},
-            })
-        return number
-
-    def _lock(self, repo: Repository) -> None:
-        if repo.conn.dialect.name != "postgresql":
-            return
-        digest = hashlib.sha256(self.counter_id.encode()).digest()
-        repo.conn.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+        return next_value(repo.conn, self.counter_id, day.isoformat())
 
 
-def _counter_state(resource: dict[str, Any]) -> tuple[str | None, int]:
-    day, value = None, 0
-    for ext in resource.get("extension", []):
-        if ext.get("url") == EXT_COUNTER_DAY:
-            day = ext.get("valueDate")
-        elif ext.get("url") == EXT_COUNTER_VALUE and isinstance(ext.get("valueInteger"), int):
-            value = int(ext["valueInteger"])
-    return day, value
+def _lock_room(repo: Repository, room_id: str) -> None:
+    """PostgreSQL: one caller at a time per room until the transaction ends (SQLite has one writer anyway)."""
+    if repo.conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"call-{room_id}".encode()).digest()
+    repo.conn.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
 
 
 def queue_counter(room_id: str) -> DailyCounter:
-    return DailyCounter(f"queue-counter-{room_id}", "Bộ đếm số thứ tự khám / queue number counter")
+    return DailyCounter(f"queue-counter-{room_id}")
 
 
 def next_queue_number(repo: Repository, room_id: str, day: date) -> int:
@@ -195,7 +168,7 @@ def call_next(repo: Repository, room_id: str, practitioner_id: str | None, now: 
     the same patient: the update is conditional on the version read (412 for the slower one), and on
     PostgreSQL the room is locked for the transaction first.
     """
-    DailyCounter(f"call-{room_id}", "")._lock(repo)
+    _lock_room(repo, room_id)
     queue = today_queue(repo, room_id, now)
     if not queue.waiting:
         return None

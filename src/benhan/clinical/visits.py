@@ -34,7 +34,7 @@ EXT_PAYMENT_CATEGORY = systems.EXT_PAYMENT_CATEGORY  # valueCode bhyt | fee
 PAYERS = ("bhyt", "fee")
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 LOCATION_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
-VISIT_NUMBERS = DailyCounter("visit-number-counter", "Bộ đếm mã lượt khám / visit number counter")
+VISIT_NUMBERS = DailyCounter("visit-number-counter")  # mã lượt khám, per day
 PRIORITY_CODES = {"EM": "emergency", "UR": "urgent", "R": "routine"}
 
 

@@ -174,3 +174,13 @@ INDEX_TABLES: dict[str, Table] = {
     "uri": idx_uri,
     "reference": idx_reference,
 }
+
+# Numbers the facility issues in sequence (mã bệnh nhân, số thứ tự khám): one row per sequence, advanced
+# by one statement inside the transaction that uses the number (benhan.db.counters).
+counter = Table(
+    "counter",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("period", String(20)),  # the sequence restarts when this changes (a hospital day); NULL: never
+    Column("value", BigInteger, nullable=False),  # the last number issued
+)

@@ -137,8 +137,8 @@ VS_RELATIONSHIP: Final = _OURS + "ValueSet:contact-relationship"  # contact rela
 EXT_PAYMENT_CATEGORY: Final = _OURS + "StructureDefinition/payment-category"  # Encounter: valueCode bhyt | fee
 EXT_QUEUE_PRIORITY: Final = _OURS + "StructureDefinition/queue-priority"  # Encounter: valueCoding, per group
 EXT_QUEUE_REQUEUED: Final = _OURS + "StructureDefinition/queue-requeued"  # Encounter: valueDateTime sent back
-EXT_COUNTER_VALUE: Final = _OURS + "extension:counter-value"  # Basic counter: valueInteger, last number issued
-EXT_COUNTER_DAY: Final = _OURS + "extension:counter-day"  # Basic queue counter: valueDate of that number
+EXT_COUNTER_VALUE: Final = _OURS + "extension:counter-value"  # counter Basic (before migration 0013)
+EXT_COUNTER_DAY: Final = _OURS + "extension:counter-day"  # daily counter Basic (before 0013)
 EXT_BHYT_REGISTERED_FACILITY: Final = _OURS + "extension:bhyt-registered-facility"  # Coverage: MA_DKBD
 EXT_BHYT_FIVE_YEARS: Final = _OURS + "extension:bhyt-five-years-from"  # Coverage: ngày đủ 5 năm liên tục
 
