@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from benhan.security.tables import audit_log
@@ -35,10 +37,8 @@ def test_registration_through_the_app_is_audited(client):
     assert after > before
 
 
-def test_a_receptionist_can_register_a_patient(database_url):
-    """Found by benchmarks/workday.py: reception got 403 because the patient-code counter is a Basic resource."""
-    from starlette.testclient import TestClient
-
+def _receptionist_app(database_url: str) -> tuple[Any, str]:
+    """The app on ``database_url`` and a bearer token of a receptionist account."""
     from benhan.app import create_app
     from benhan.security import accounts, tokens
     from benhan.settings import Settings
@@ -51,10 +51,18 @@ def test_a_receptionist_can_register_a_patient(database_url):
             accounts.add_user(conn, settings, username="tiepdon1", display_name="Lê Thị Mai", roles=["reception"],
                               password="Ngan-Hang-Mau-2026!")
             token, _ = tokens.issue(conn, subject="tiepdon1", kind="user", scope="user/*.cruds", ttl=600)
+    return app, token
+
+
+def test_a_receptionist_can_register_a_patient(database_url):
+    """Found by benchmarks/workday.py: reception got 403 while the patient-code counter was a Basic resource."""
+    from starlette.testclient import TestClient
+
+    app, token = _receptionist_app(database_url)
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
         resp = http.post("/api/registration", json=BODY)
         assert resp.status_code == 201, resp.text
-        assert http.get("/fhir/Basic").status_code == 403  # the counter itself stays out of reach
+        assert http.get("/fhir/Basic").status_code == 403  # Basic resources stay out of reception's reach
 
 
 def test_registration_reads_the_account_once(database_url):
@@ -62,18 +70,7 @@ def test_registration_reads_the_account_once(database_url):
     from sqlalchemy import event
     from starlette.testclient import TestClient
 
-    from benhan.app import create_app
-    from benhan.security import accounts, tokens
-    from benhan.settings import Settings
-
-    settings = Settings(database_url=database_url)
-    app = create_app(settings)
-    with app.state.engine.connect() as conn:
-        conn.info["write"] = True
-        with conn.begin():
-            accounts.add_user(conn, settings, username="tiepdon2", display_name="Lê Thị Mai", roles=["reception"],
-                              password="Ngan-Hang-Mau-2026!")
-            token, _ = tokens.issue(conn, subject="tiepdon2", kind="user", scope="user/*.cruds", ttl=600)
+    app, token = _receptionist_app(database_url)
     account_reads: list[str] = []
 
     def on_execute(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
