@@ -25,7 +25,7 @@ from .named import apply as named_query
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import Name, split_escaped, unescape
 from .registry import lookup
-from .sql import Context, any_of, correlate, like_escape, param_rows
+from .sql import Context, any_of, like_escape, param_rows, rows_of
 
 
 def compile_criteria(ctx: Context, criteria: list[tuple[str, Name, list[str]]]) -> list[ColumnElement[bool]]:
@@ -100,7 +100,7 @@ def _base(ctx: Context, t: Any, param: str) -> list[ColumnElement[bool]]:
 
 def _rows(ctx: Context, t: Any, *conds: ColumnElement[bool], source: Any = None) -> ColumnElement[bool]:
     """The current resource has index rows in ``t`` (or the join ``source``) matching ``conds``."""
-    return correlate(ctx.dialect, source if source is not None else t, t.c.res_pk, ctx.res.c.pk, *conds)
+    return rows_of(ctx, source if source is not None else t, t.c.res_pk, *conds)
 
 
 def _table(ctx: Context, kind: str) -> Any:

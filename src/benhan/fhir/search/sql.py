@@ -102,6 +102,9 @@ class Context:
     # Top-level string criteria that can drive an ordered page (see engine._driven_page): the EXISTS
     # condition's id -> the uncorrelated ``SELECT res_pk`` of the same index rows.
     drivers: dict[int, Any] = field(default_factory=dict)
+    # SQLite, top-level criteria only: the ``pk IN (SELECT ...)`` condition's id -> (that condition, how
+    # selective its kind usually is, the same test as a correlated EXISTS probe); see one_list().
+    probes: dict[int, tuple[Any, int, Any]] = field(default_factory=dict)
 
     def nested(self, res: FromClause, rtype: str | None) -> Context:
         return Context(res, rtype, self.dialect, self.base_url, self.now, self.strict, self.warnings,
@@ -122,6 +125,43 @@ class Context:
             self.aliases.append(0)
         self.aliases[1] += 1
         return self.aliases[1]
+
+
+_PROBE_RANK = {"idx_reference": 0, "idx_token": 1, "idx_string": 2, "idx_uri": 2}  # others 3 (dates, numbers)
+
+
+def rows_of(ctx: Context, source: FromClause, res_pk: Any, *conds: ColumnElement[bool]) -> ColumnElement[bool]:
+    """:func:`correlate` for the resource of ``ctx``; on SQLite a top-level one also gets its EXISTS twin
+    (``ctx.probes``) so that :func:`one_list` can turn it into a probe."""
+    found = correlate(ctx.dialect, source, res_pk, ctx.res.c.pk, *conds)
+    if ctx.dialect == "sqlite" and ctx.depth == 0:
+        table = getattr(res_pk.table, "element", res_pk.table)
+        probe = exists(select(literal(1)).select_from(source).where(res_pk == ctx.res.c.pk, *conds))
+        ctx.probes[id(found)] = (found, _PROBE_RANK.get(getattr(table, "name", ""), 3), probe)
+    return found
+
+
+def one_list(ctx: Context, conds: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    """SQLite: keep one ``pk IN (SELECT ...)`` criterion as the list that drives the search, probe the others.
+
+    SQLite builds each ``IN`` list in full before it intersects them: ``Observation?subject=…&code=…&date=ge…``
+    at 1 M built the lists of every Observation of the code and of every date after the bound to keep a
+    patient's few (median 972 ms on the 1.1 M workday database). With the patient's list kept and the
+    others as correlated ``EXISTS`` on the ``res_pk`` indexes, one index lookup per candidate: 0.67 ms.
+    The list kept is the usually most selective kind (reference, then token, then string and uri).
+    """
+    if ctx.dialect != "sqlite":
+        return conds
+    marked = [(entry[1], i) for i, c in enumerate(conds)
+              if (entry := ctx.probes.get(id(c))) is not None and entry[0] is c]
+    if len(marked) < 2:
+        return conds
+    keep = min(marked)[1]
+    out = []
+    for i, c in enumerate(conds):
+        entry = ctx.probes.get(id(c))
+        out.append(entry[2] if i != keep and entry is not None and entry[0] is c else c)
+    return out
 
 
 def param_rows(column: ColumnElement[Any], rtype: str | None, code: str) -> ColumnElement[bool]:
