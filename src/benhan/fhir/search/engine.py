@@ -32,7 +32,7 @@ from .query import RESULT_PARAMS, criteria
 from .registry import lookup_all
 from .shaping import parse_shape
 from .sorting import order_by
-from .sql import Context, correlate, one_list
+from .sql import Context, correlate
 
 ESTIMATE_CAP = 1000
 # The request's access filter (benhan.security.guard.FhirGuard) travels with its connection, so every
@@ -84,7 +84,7 @@ def build_where(conn: Connection, resource_type: str | None, params: list[tuple[
         conds = compile_criteria(ctx, crit)
         if len(conds) != 1 or types is not None or compartment is not None:
             ctx.drivers.clear()  # only a search's sole criterion may drive its page (see _driven_page)
-        where += one_list(ctx, conds)
+        where += conds
     elif types:
         known = []
         for raw, name, values in crit:

@@ -25,18 +25,19 @@ from .named import apply as named_query
 from .problems import bad_modifier, bad_value, unknown_param, unsupported_param
 from .query import Name, split_escaped, unescape
 from .registry import lookup
-from .sql import Context, any_of, like_escape, param_rows, rows_of
+from .sql import Context, any_of, like_escape, one_list, param_rows, rows_of
 
 
 def compile_criteria(ctx: Context, criteria: list[tuple[str, Name, list[str]]]) -> list[ColumnElement[bool]]:
     """The ANDed conditions for ``(raw name, parsed name, OR-ed values)`` triples; ignored ones are
-    reported in ``ctx.warnings``. A named query (``_query``) adds its own conditions (named/)."""
+    reported in ``ctx.warnings``. A named query (``_query``) adds its own conditions (named/). On SQLite,
+    one top-level criterion drives the search and the others probe (:func:`.sql.one_list`)."""
     criteria, out = named_query(ctx, criteria, criterion)
     for raw, name, values in criteria:
         pred = criterion(ctx, name, values, raw)
         if pred is not None:
             out.append(pred)
-    return out
+    return one_list(ctx, out)
 
 
 def criterion(ctx: Context, name: Name, values: list[str], raw: str) -> ColumnElement[bool] | None:

@@ -75,6 +75,10 @@ def correlate(dialect: str, source: FromClause, inner: Any, outer: Any,
     """
     if dialect == "sqlite":
         return outer.in_(select(inner).select_from(source).where(*conds))
+    return _exists(source, inner, outer, *conds)
+
+
+def _exists(source: FromClause, inner: Any, outer: Any, *conds: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists(select(literal(1)).select_from(source).where(inner == outer, *conds))
 
 
@@ -136,8 +140,8 @@ def rows_of(ctx: Context, source: FromClause, res_pk: Any, *conds: ColumnElement
     found = correlate(ctx.dialect, source, res_pk, ctx.res.c.pk, *conds)
     if ctx.dialect == "sqlite" and ctx.depth == 0:
         table = getattr(res_pk.table, "element", res_pk.table)
-        probe = exists(select(literal(1)).select_from(source).where(res_pk == ctx.res.c.pk, *conds))
-        ctx.probes[id(found)] = (found, _PROBE_RANK.get(getattr(table, "name", ""), 3), probe)
+        rank = _PROBE_RANK.get(getattr(table, "name", ""), 3)
+        ctx.probes[id(found)] = (found, rank, _exists(source, res_pk, ctx.res.c.pk, *conds))
     return found
 
 
@@ -150,18 +154,14 @@ def one_list(ctx: Context, conds: list[ColumnElement[bool]]) -> list[ColumnEleme
     others as correlated ``EXISTS`` on the ``res_pk`` indexes, one index lookup per candidate: 0.67 ms.
     The list kept is the usually most selective kind (reference, then token, then string and uri).
     """
-    if ctx.dialect != "sqlite":
+    if ctx.dialect != "sqlite" or ctx.depth != 0:
         return conds
-    marked = [(entry[1], i) for i, c in enumerate(conds)
-              if (entry := ctx.probes.get(id(c))) is not None and entry[0] is c]
-    if len(marked) < 2:
+    twins = [entry if (entry := ctx.probes.get(id(c))) is not None and entry[0] is c else None for c in conds]
+    ranked = [(twin[1], i) for i, twin in enumerate(twins) if twin is not None]
+    if len(ranked) < 2:
         return conds
-    keep = min(marked)[1]
-    out = []
-    for i, c in enumerate(conds):
-        entry = ctx.probes.get(id(c))
-        out.append(entry[2] if i != keep and entry is not None and entry[0] is c else c)
-    return out
+    keep = min(ranked)[1]
+    return [c if twin is None or i == keep else twin[2] for i, (c, twin) in enumerate(zip(conds, twins, strict=True))]
 
 
 def param_rows(column: ColumnElement[Any], rtype: str | None, code: str) -> ColumnElement[bool]:
