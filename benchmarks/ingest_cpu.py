@@ -161,6 +161,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         db.close(args.keep)
 
 
+CURVE_EVERY = 10.0  # seconds between the points of a demo load's memory curve
+
+
 def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     """``benhan demo --patients N`` into a fresh database: resources/s, CPU per 1,000, peak RSS of its tree."""
     db = open_database(args.backend)
@@ -179,9 +182,13 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         sampler = server.PeakSampler(process.pid)
         proc = psutil.Process(process.pid)
         cpu = 0.0
+        curve: list[tuple[float, float]] = []  # (seconds, tree RSS MB) every CURVE_EVERY s: flat or growing?
         while process.poll() is None:
             with contextlib.suppress(psutil.Error):
                 cpu = max(cpu, server.tree_cpu(proc))
+            now = time.perf_counter() - start
+            if sampler.last and (not curve or now - curve[-1][0] >= CURVE_EVERY):
+                curve.append((round(now, 1), round(sampler.last / 2**20, 1)))
             time.sleep(0.2)
         elapsed = time.perf_counter() - start
         output = process.stdout.read().decode(errors="replace") if process.stdout else ""
@@ -200,6 +207,7 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
             "cpu_s_per_1000": {"demo": round(cpu * per_k, 3),
                                "database": round(db_cpu * per_k, 3) if db_proc else None},
             "peak_rss_mb": round(sampler.peak / 2**20, 1),
+            "rss_curve_mb": curve,
             "rows_per_resource_total": round(sum(counts.values()) / resources, 2) if resources else None,
             "load_average": {"before": [round(x, 2) for x in load_before],
                              "after": [round(x, 2) for x in os.getloadavg()]},
